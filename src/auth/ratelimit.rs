@@ -1,0 +1,97 @@
+//! Rate limits for the login and token endpoints, per client and per address.
+//!
+//! Limits are kept in each instance's memory (governor's GCRA): behind a load balancer
+//! of N instances an attacker gets at most N times the limit, which still bounds
+//! guessing; the limits themselves are configuration.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+/// How much more an address may try than one (client, address) pair: a shared office
+/// NAT has many users, but one address spraying many accounts must still be slowed.
+const ADDRESS_FACTOR: u32 = 5;
+/// Forget idle keys once a limiter holds this many.
+const MAX_KEYS: usize = 100_000;
+
+pub struct AuthRateLimiter {
+    pair: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    address: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl AuthRateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let per_address =
+            per_minute.saturating_mul(NonZeroU32::new(ADDRESS_FACTOR).unwrap_or(NonZeroU32::MIN));
+        Self {
+            pair: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            address: RateLimiter::keyed(Quota::per_minute(per_address)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one attempt by `client` (an email or client id, case-folded) from `address`.
+    pub fn check(&self, client: &str, address: IpAddr) -> Result<(), ApiError> {
+        for limiter_len in [self.pair.len(), self.address.len()] {
+            if limiter_len > MAX_KEYS {
+                self.pair.retain_recent();
+                self.address.retain_recent();
+            }
+        }
+        let key = (client.to_lowercase(), address);
+        let refused = self
+            .address
+            .check_key(&address)
+            .err()
+            .or_else(|| self.pair.check_key(&key).err());
+        match refused {
+            None => Ok(()),
+            Some(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err(ApiError::too_many_requests(wait.as_secs() + 1))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_stopped_after_its_quota_and_told_when_to_retry() {
+        let limiter = AuthRateLimiter::new(3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(limiter.check("ana@example.org", ip).is_ok());
+        }
+        let err = limiter.check("ANA@example.org", ip).unwrap_err();
+        assert_eq!(err.status.as_u16(), 429);
+    }
+
+    #[test]
+    fn another_client_or_address_has_its_own_quota() {
+        let limiter = AuthRateLimiter::new(1);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limiter.check("a", ip).is_ok());
+        assert!(limiter.check("a", ip).is_err());
+        assert!(limiter.check("b", ip).is_ok());
+        assert!(limiter.check("a", "192.0.2.2".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn one_address_cannot_spray_unlimited_clients() {
+        let limiter = AuthRateLimiter::new(1);
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        let allowed = (0..50)
+            .filter(|i| limiter.check(&format!("user{i}"), ip).is_ok())
+            .count();
+        assert_eq!(allowed, ADDRESS_FACTOR as usize);
+    }
+}

@@ -1,0 +1,296 @@
+//! `POST /v1/auth/login` (holders) and `POST /v1/oauth/token` (service accounts).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::token::PrincipalKind;
+use crate::accounts::queries as accounts;
+use crate::db;
+use crate::error::ApiError;
+use crate::holders::queries as holders;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(login).service(token).service(jwks);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// Space-separated scopes (client-credentials tokens only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+fn client_address(req: &HttpRequest) -> IpAddr {
+    // The peer address, not X-Forwarded-For: a header anyone can set must not pick the bucket.
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Log a holder in: email and password → an access token.
+#[utoipa::path(
+    tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json", description = "Wrong email or password"),
+        (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many attempts; see Retry-After"),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    state.limiter.check(email.trim(), client_address(&req))?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(holders::find_by_email(conn, &email)?)
+    })
+    .await?;
+    let hasher = state.hasher.clone();
+    let stored = row.as_ref().map(|r| r.password_hash.clone());
+    let matched = web::block(move || hasher.verify(&password, stored.as_deref()))
+        .await
+        .map_err(ApiError::internal)?;
+    let holder = row.filter(|_| matched).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Wrong email or password.",
+        )
+    })?;
+    let ttl = state.token_ttl_secs();
+    let access_token = state
+        .tokens()
+        .issue(&holder.id, PrincipalKind::Holder, "holder", None, ttl)
+        .map_err(ApiError::internal)?;
+    Ok(no_store(HttpResponse::Ok()).json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        scope: None,
+    }))
+}
+
+/// The client-credentials form of RFC 6749 §4.4.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Optional: a subset of the account's scopes.
+    pub scope: Option<String>,
+}
+
+/// An RFC 6749 §5.2 error. It also carries the problem-document members, so both OAuth
+/// clients and problem-aware clients can read it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OAuthError {
+    pub error: String,
+    pub error_description: String,
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::UNAUTHORIZED {
+        response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"certverify\""));
+    }
+    no_store(response).json(OAuthError {
+        error: error.to_owned(),
+        error_description: description.to_owned(),
+        problem_type: format!("urn:certverify:problem:{error}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: description.to_owned(),
+        code: error.to_owned(),
+    })
+}
+
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header((header::CACHE_CONTROL, "no-store"));
+    builder
+}
+
+/// Client credentials from HTTP Basic (RFC 6749 §2.3.1: each part form-urlencoded).
+fn basic_credentials(req: &HttpRequest) -> Option<Result<(String, String), ()>> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let parse = || -> Option<(String, String)> {
+        let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        let unescape = |s: &str| {
+            url::form_urlencoded::parse(format!("v={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        Some((unescape(id)?, unescape(secret)?))
+    };
+    Some(parse().ok_or(()))
+}
+
+/// Exchange client credentials for an access token (agencies and admins).
+#[utoipa::path(
+    tag = "auth", security(()),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = OAuthError, description = "invalid_request, unsupported_grant_type or invalid_scope"),
+        (status = 401, body = OAuthError, description = "invalid_client"),
+        (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many attempts; see Retry-After"),
+    )
+)]
+#[post("/v1/oauth/token")]
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "This endpoint takes application/x-www-form-urlencoded.",
+        ));
+    }
+    let Ok(form) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The form could not be parsed.",
+        ));
+    };
+    if form.grant_type.as_deref() != Some("client_credentials") {
+        let (error, description) = match form.grant_type {
+            None => ("invalid_request", "grant_type is required."),
+            Some(_) => (
+                "unsupported_grant_type",
+                "Only client_credentials is supported.",
+            ),
+        };
+        return Ok(oauth_error(StatusCode::BAD_REQUEST, error, description));
+    }
+    let (client_id, secret) = match (basic_credentials(&req), form.client_id, form.client_secret) {
+        (Some(Err(())), _, _) => {
+            return Ok(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Malformed Basic credentials.",
+            ))
+        }
+        (Some(Ok(_)), Some(_), _) | (Some(Ok(_)), _, Some(_)) => {
+            // RFC 6749 §2.3: a client must not use more than one authentication method.
+            return Ok(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Use Basic or form credentials, not both.",
+            ));
+        }
+        (Some(Ok(pair)), None, None) => pair,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (None, _, _) => {
+            return Ok(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication is required.",
+            ))
+        }
+    };
+    state.limiter.check(&client_id, client_address(&req))?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(accounts::find_active_by_client_id(conn, &client_id)?)
+    })
+    .await?;
+    let hasher = state.hasher.clone();
+    let stored = row.as_ref().map(|r| r.secret_hash.clone());
+    let matched = web::block(move || hasher.verify(&secret, stored.as_deref()))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(account) = row.filter(|_| matched) else {
+        return Ok(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Unknown client or wrong secret.",
+        ));
+    };
+    let granted = account.scope_list();
+    let scopes = match form.scope.as_deref().map(str::split_whitespace) {
+        None => granted,
+        Some(requested) => {
+            let requested: Vec<String> = requested.map(str::to_owned).collect();
+            if requested.is_empty() || requested.iter().any(|s| !granted.contains(s)) {
+                return Ok(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "A requested scope is not granted to this client.",
+                ));
+            }
+            requested
+        }
+    };
+    let kind = if account.kind == "admin" {
+        PrincipalKind::Admin
+    } else {
+        PrincipalKind::Agency
+    };
+    let scope = scopes.join(" ");
+    let ttl = state.token_ttl_secs();
+    let access_token = state
+        .tokens()
+        .issue(&account.id, kind, &scope, Some(&account.client_id), ttl)
+        .map_err(ApiError::internal)?;
+    Ok(no_store(HttpResponse::Ok()).json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        scope: Some(scope),
+    }))
+}
+
+/// The platform's public signing keys as a JWK set: they verify access tokens now, and
+/// protocol messages and records once those are issued.
+#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = super::keys::JwkSet)))]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(state.keys.jwks())
+}

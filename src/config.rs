@@ -1,0 +1,480 @@
+//! Settings from the environment. Every setting has a default that lets `certverify serve`
+//! start on a fresh machine; an unknown `CERTVERIFY_*` variable or a malformed value stops
+//! the start with a message naming the setting. Secrets may also come from `NAME_FILE`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_PATH: &str = "data/certverify.db";
+pub const DEFAULT_KEY_FILE: &str = "keys/platform-ed25519.pem";
+pub const DEFAULT_PII_KEY_FILE: &str = "keys/pii-key.hex";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Every variable certverify reads; anything else starting with `CERTVERIFY_` is a typo.
+const KNOWN: &[&str] = &[
+    "CERTVERIFY_LISTEN",
+    "CERTVERIFY_PUBLIC_URL",
+    "CERTVERIFY_KEY_FILE",
+    "CERTVERIFY_PII_KEY",
+    "CERTVERIFY_PII_KEY_FILE",
+    "CERTVERIFY_TOKEN_TTL_SECONDS",
+    "CERTVERIFY_DB_POOL_SIZE",
+    "CERTVERIFY_MAX_BODY_BYTES",
+    "CERTVERIFY_WORKERS",
+    "CERTVERIFY_LOG_FORMAT",
+    "CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE",
+    "CERTVERIFY_ARGON2_MEMORY_KIB",
+    "CERTVERIFY_ARGON2_ITERATIONS",
+    "CERTVERIFY_ALLOW_HTTP_ISSUERS",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(setting: &str, message: impl Into<String>) -> Self {
+        Self {
+            setting: setting.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where the data lives. Debug never prints a PostgreSQL password.
+#[derive(Clone, PartialEq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    write!(f, "Postgres({parsed})")
+                }
+                Err(_) => f.write_str("Postgres(<unparsable>)"),
+            },
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// `postgres://`, `postgresql://`, `sqlite://PATH` or a plain file path. Another scheme
+    /// or a `key=value` string is refused rather than taken as a file name.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            url::Url::parse(value).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            return Ok(Self::Postgres(value.to_owned()));
+        }
+        let path =
+            match value.strip_prefix("sqlite://") {
+                Some(rest) => rest,
+                None if has_scheme(value) => return Err(
+                    "unsupported scheme; use postgres://, postgresql://, sqlite:// or a file path"
+                        .into(),
+                ),
+                None => value,
+            };
+        if path.is_empty() || path.contains('=') || path.contains(":memory:") {
+            return Err("not a usable SQLite file path (in-memory databases are not shared across the pool)".into());
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+fn has_scheme(value: &str) -> bool {
+    match value.split_once(':') {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        }
+        None => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+/// A secret given directly; Debug never shows it.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub listen: SocketAddr,
+    /// Base URL others use to reach the service; derived from the bound address when unset.
+    pub public_url: Option<url::Url>,
+    pub key_file: PathBuf,
+    /// Missing platform secrets may be generated (the SQLite development default only).
+    pub generate_missing_secrets: bool,
+    pub pii_key: Option<Secret>,
+    pub token_ttl: Duration,
+    pub db_pool_size: u32,
+    pub max_body_bytes: usize,
+    pub workers: Option<usize>,
+    pub log_format: LogFormat,
+    pub auth_rate_limit_per_minute: u32,
+    pub argon2: Argon2Cost,
+    pub allow_http_issuers: bool,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let vars: BTreeMap<String, String> = vars.into_iter().collect();
+        if let Some(unknown) = vars
+            .keys()
+            .find(|k| k.starts_with("CERTVERIFY_") && !KNOWN.contains(&k.as_str()))
+        {
+            return Err(ConfigError::new(unknown, "unknown setting"));
+        }
+        let env = Env { vars: &vars };
+
+        let database_url = match env.secret("DATABASE_URL")? {
+            Some(s) => DatabaseUrl::parse(&s.0).map_err(|m| ConfigError::new("DATABASE_URL", m))?,
+            None => DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATABASE_PATH)),
+        };
+        let key_file_given = env.get("CERTVERIFY_KEY_FILE");
+        let pii_key = env.secret("CERTVERIFY_PII_KEY")?;
+        if !database_url.is_sqlite() {
+            // Every instance on a shared database must sign and hash with the same secrets.
+            if key_file_given.is_none() {
+                return Err(ConfigError::new(
+                    "CERTVERIFY_KEY_FILE",
+                    "must be set when DATABASE_URL is PostgreSQL",
+                ));
+            }
+            if pii_key.is_none() {
+                return Err(ConfigError::new(
+                    "CERTVERIFY_PII_KEY",
+                    "must be set when DATABASE_URL is PostgreSQL",
+                ));
+            }
+        }
+        if let Some(key) = &pii_key {
+            validate_pii_key(&key.0).map_err(|m| ConfigError::new("CERTVERIFY_PII_KEY", m))?;
+        }
+
+        let public_url = match env.get("CERTVERIFY_PUBLIC_URL") {
+            Some(v) => Some(
+                parse_public_url(v).map_err(|m| ConfigError::new("CERTVERIFY_PUBLIC_URL", m))?,
+            ),
+            None => None,
+        };
+
+        Ok(Self {
+            generate_missing_secrets: database_url.is_sqlite() && key_file_given.is_none(),
+            database_url,
+            listen: env.parse(
+                "CERTVERIFY_LISTEN",
+                DEFAULT_LISTEN.parse().ok(),
+                "a socket address such as 127.0.0.1:8080",
+            )?,
+            public_url,
+            key_file: PathBuf::from(key_file_given.unwrap_or(DEFAULT_KEY_FILE)),
+            pii_key,
+            token_ttl: Duration::from_secs(env.bounded(
+                "CERTVERIFY_TOKEN_TTL_SECONDS",
+                900,
+                30,
+                86_400,
+            )?),
+            db_pool_size: env.bounded("CERTVERIFY_DB_POOL_SIZE", 10, 1, 512)? as u32,
+            max_body_bytes: env.bounded(
+                "CERTVERIFY_MAX_BODY_BYTES",
+                64 * 1024,
+                1024,
+                16 * 1024 * 1024,
+            )? as usize,
+            workers: env.parse_opt::<usize>("CERTVERIFY_WORKERS", "a number of worker threads")?,
+            log_format: match env.get("CERTVERIFY_LOG_FORMAT") {
+                None | Some("pretty") => LogFormat::Pretty,
+                Some("json") => LogFormat::Json,
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        "CERTVERIFY_LOG_FORMAT",
+                        "must be pretty or json",
+                    ))
+                }
+            },
+            auth_rate_limit_per_minute: env.bounded(
+                "CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE",
+                10,
+                1,
+                100_000,
+            )? as u32,
+            argon2: Argon2Cost {
+                memory_kib: env.bounded(
+                    "CERTVERIFY_ARGON2_MEMORY_KIB",
+                    19_456,
+                    8,
+                    4 * 1024 * 1024,
+                )? as u32,
+                iterations: env.bounded("CERTVERIFY_ARGON2_ITERATIONS", 2, 1, 100)? as u32,
+            },
+            allow_http_issuers: env.parse(
+                "CERTVERIFY_ALLOW_HTTP_ISSUERS",
+                Some(false),
+                "true or false",
+            )?,
+        })
+    }
+}
+
+fn parse_public_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http(s) URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+pub fn validate_pii_key(hex_key: &str) -> Result<[u8; 32], String> {
+    let bytes =
+        hex::decode(hex_key.trim()).map_err(|_| "must be 64 hexadecimal characters".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|_| "must be 32 bytes (64 hexadecimal characters)".to_owned())
+}
+
+struct Env<'a> {
+    vars: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Env<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// A secret from `NAME` or from the file named by `NAME_FILE`, not both.
+    fn secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        match (self.get(name), self.get(&file_var)) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                name,
+                format!("set either {name} or {file_var}, not both"),
+            )),
+            (Some(v), None) => Ok(Some(Secret(v.to_owned()))),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| Some(Secret(s.trim().to_owned())))
+                .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path}: {e}"))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: Option<T>,
+        expected: &str,
+    ) -> Result<T, ConfigError> {
+        match self.parse_opt(name, expected)? {
+            Some(v) => Ok(v),
+            None => default.ok_or_else(|| ConfigError::new(name, "must be set")),
+        }
+    }
+
+    fn parse_opt<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        expected: &str,
+    ) -> Result<Option<T>, ConfigError> {
+        self.get(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<T>()
+                    .map_err(|_| ConfigError::new(name, format!("expected {expected}, got {v:?}")))
+            })
+            .transpose()
+    }
+
+    fn bounded(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+        let value = self.parse(
+            name,
+            Some(default),
+            &format!("an integer from {min} to {max}"),
+        )?;
+        if !(min..=max).contains(&value) {
+            return Err(ConfigError::new(
+                name,
+                format!("expected an integer from {min} to {max}, got {value}"),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn nothing_set_gives_the_sqlite_development_defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(DEFAULT_DATABASE_PATH.into())
+        );
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.key_file, PathBuf::from(DEFAULT_KEY_FILE));
+        assert!(s.generate_missing_secrets);
+        assert_eq!(s.token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn database_urls_are_recognised_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///abs/dir/f.db"),
+            Ok(DatabaseUrl::Sqlite("/abs/dir/f.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://rel/f.db"),
+            Ok(DatabaseUrl::Sqlite("rel/f.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("plain/file.db"),
+            Ok(DatabaseUrl::Sqlite("plain/file.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn other_schemes_and_key_value_strings_are_never_file_names() {
+        for bad in [
+            "mysql://h/db",
+            "host=localhost password=secret",
+            "sqlite://:memory:",
+            "",
+            "http://x",
+        ] {
+            assert!(
+                DatabaseUrl::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let url = DatabaseUrl::parse("postgres://user:hunter2@localhost/db").unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn an_unknown_certverify_variable_is_named() {
+        let err = settings(&[("CERTVERIFY_LISTNE", "x")]).unwrap_err();
+        assert_eq!(err.setting, "CERTVERIFY_LISTNE");
+    }
+
+    #[test]
+    fn malformed_values_name_their_setting() {
+        for (name, value) in [
+            ("CERTVERIFY_LISTEN", "not-an-address"),
+            ("CERTVERIFY_PUBLIC_URL", "ftp://x"),
+            ("CERTVERIFY_TOKEN_TTL_SECONDS", "0"),
+            ("CERTVERIFY_LOG_FORMAT", "xml"),
+            ("CERTVERIFY_ALLOW_HTTP_ISSUERS", "yes please"),
+            ("CERTVERIFY_PII_KEY", "abcd"),
+            ("DATABASE_URL", "mysql://x"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert_eq!(err.setting, name, "{err}");
+        }
+    }
+
+    #[test]
+    fn postgres_requires_the_shared_key_file_and_pii_key() {
+        let err = settings(&[("DATABASE_URL", "postgres://p@h/db")]).unwrap_err();
+        assert_eq!(err.setting, "CERTVERIFY_KEY_FILE");
+        let err = settings(&[
+            ("DATABASE_URL", "postgres://p@h/db"),
+            ("CERTVERIFY_KEY_FILE", "k.pem"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.setting, "CERTVERIFY_PII_KEY");
+        let key = "ab".repeat(32);
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://p@h/db"),
+            ("CERTVERIFY_KEY_FILE", "k.pem"),
+            ("CERTVERIFY_PII_KEY", &key),
+        ])
+        .unwrap();
+        assert!(!s.generate_missing_secrets);
+    }
+
+    #[test]
+    fn secrets_can_come_from_a_file_but_not_from_both_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pii");
+        std::fs::write(&path, format!("{}\n", "cd".repeat(32))).unwrap();
+        let path = path.to_str().unwrap();
+        let s = settings(&[("CERTVERIFY_PII_KEY_FILE", path)]).unwrap();
+        assert_eq!(s.pii_key, Some(Secret("cd".repeat(32))));
+        let err = settings(&[
+            ("CERTVERIFY_PII_KEY_FILE", path),
+            ("CERTVERIFY_PII_KEY", "x"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.setting, "CERTVERIFY_PII_KEY");
+        let err = settings(&[("DATABASE_URL_FILE", "/nonexistent/file")]).unwrap_err();
+        assert_eq!(err.setting, "DATABASE_URL_FILE");
+    }
+}

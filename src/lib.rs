@@ -1,0 +1,15 @@
+//! certverify: the unified certificate query and verification platform for Shanghai's
+//! List of Recognized Overseas Occupational Qualifications.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod holders;
+pub mod openapi;
+pub mod ops;
+pub mod problems;
+pub mod startup;

@@ -1,0 +1,5 @@
+//! Operations: logs, metrics, health and readiness.
+
+pub mod health;
+pub mod metrics;
+pub mod telemetry;

@@ -1,0 +1,169 @@
+//! Builds the application: database, keys, routes, middleware, and the HTTP server.
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::keys::{self, KeyRing};
+use crate::auth::password::PasswordHasher;
+use crate::auth::ratelimit::AuthRateLimiter;
+use crate::auth::token::TokenService;
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::domain::identity::PiiKey;
+use crate::openapi::ApiDoc;
+use crate::ops::metrics::Metrics;
+use crate::problems::{self, RouteTable};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub keys: KeyRing,
+    pub pii: PiiKey,
+    /// The base URL others use to reach the service, without a trailing slash.
+    pub public_url: String,
+    pub hasher: PasswordHasher,
+    pub limiter: AuthRateLimiter,
+}
+
+impl AppState {
+    pub fn tokens(&self) -> TokenService<'_> {
+        TokenService {
+            keys: &self.keys,
+            issuer: &self.public_url,
+        }
+    }
+
+    pub fn token_ttl_secs(&self) -> i64 {
+        i64::try_from(self.settings.token_ttl.as_secs()).unwrap_or(900)
+    }
+}
+
+pub struct Application {
+    port: u16,
+    public_url: String,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, loads the keys and binds; the server runs once awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let migrate_pool = pool.clone();
+        let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+            let mut conn = migrate_pool.get()?;
+            db::migrations::run_pending(&mut conn)
+        })
+        .await??;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied migrations");
+        }
+        let key_ring = KeyRing::new(keys::load_platform_key(&settings)?)?;
+        let pii = keys::load_pii_key(&settings)?;
+
+        let listener = TcpListener::bind(settings.listen).map_err(|e| {
+            anyhow::anyhow!("CERTVERIFY_LISTEN: cannot bind {}: {e}", settings.listen)
+        })?;
+        let local = listener.local_addr()?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None if local.ip().is_unspecified() => format!("http://127.0.0.1:{}", local.port()),
+            None => format!("http://{local}"),
+        };
+
+        let state = web::Data::new(AppState {
+            hasher: PasswordHasher::new(settings.argon2)?,
+            limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
+            pool,
+            keys: key_ring,
+            pii,
+            public_url: public_url.clone(),
+            settings: settings.clone(),
+        });
+        let metrics = web::Data::new(Metrics::new()?);
+        let doc = api_doc();
+        let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+        let body_limit = settings.max_body_bytes;
+
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(route_table.clone())
+                .app_data(problems::json_config(body_limit))
+                .app_data(problems::query_config())
+                .app_data(problems::path_config())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(routes)
+                .openapi_service(|_| {
+                    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone())
+                })
+                .map(|app| {
+                    app.service(web::redirect("/docs", "/docs/"))
+                        .default_service(web::to(problems::fallback))
+                        .wrap(
+                            ErrorHandlers::new()
+                                .default_handler_client(problems::ensure_problem)
+                                .default_handler_server(problems::ensure_problem),
+                        )
+                        .wrap(from_fn(crate::ops::metrics::middleware))
+                        .wrap(TracingLogger::default())
+                })
+                .into_app()
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(address = %local, %public_url, "listening");
+        Ok(Self {
+            port: local.port(),
+            public_url,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Runs until SIGTERM or ctrl-c, then stops taking connections and lets the
+    /// requests in flight finish (actix's graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Every route of the API, each module registering its own.
+fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(crate::ops::health::healthz)
+        .service(crate::ops::health::readyz)
+        .service(crate::ops::health::metrics)
+        .configure(crate::auth::routes::configure)
+        .configure(crate::holders::routes::configure)
+        .configure(crate::accounts::routes::configure);
+}
+
+/// The full OpenAPI document as the server serves it at `/openapi.json`.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    // Runs after the routes registered their paths; `#[openapi(modifiers)]` runs before.
+    crate::openapi::ErrorResponses.modify(&mut doc);
+    doc
+}

@@ -1,0 +1,156 @@
+use certverify::db::schema::holders;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, holder_body, spawn_app, spawn_app_with, PASSWORD};
+
+#[tokio::test]
+async fn registering_returns_the_profile_without_the_document_number() {
+    let app = spawn_app().await;
+    let res = app.register_holder("ana.lima@example.org").await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["email"], "ana.lima@example.org");
+    assert_eq!(body["identity_kind"], "foreign_national");
+    assert_eq!(
+        body["identity_document"],
+        json!({"type": "passport", "last4": "4567"})
+    );
+    assert!(!body.to_string().contains("FZ1234567") && !body.to_string().contains("123-4567"));
+}
+
+#[tokio::test]
+async fn the_document_number_is_stored_only_as_a_keyed_hash_and_its_last_four() {
+    let app = spawn_app().await;
+    assert_eq!(app.register_holder("ana@example.org").await.status(), 201);
+    let (hmac, last4, password_hash): (String, String, String) = app.with_db(|conn| {
+        holders::table
+            .select((
+                holders::identity_document_hmac,
+                holders::identity_document_last4,
+                holders::password_hash,
+            ))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(hmac.len(), 64);
+    assert!(!hmac.contains("1234567"));
+    assert_eq!(last4, "4567");
+    assert!(password_hash.starts_with("$argon2id$"), "{password_hash}");
+    assert!(!password_hash.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn every_invalid_field_is_named() {
+    let app = spawn_app().await;
+    let mut body = holder_body("not-an-email");
+    body["password"] = json!("short");
+    body["nationality"] = json!("ZZ");
+    body["identity_kind"] = json!("martian");
+    let problem = assert_problem(
+        app.post_json("/v1/holders", &body, None).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["email", "password", "nationality", "identity_kind"]
+    );
+}
+
+#[tokio::test]
+async fn an_email_is_taken_whatever_its_case() {
+    let app = spawn_app().await;
+    assert_eq!(app.register_holder("Ana@Example.org").await.status(), 201);
+    assert_problem(
+        app.register_holder("ana@example.ORG").await,
+        409,
+        "email_taken",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_holder_logs_in_and_reads_their_profile() {
+    let app = spawn_app().await;
+    let token = app.holder_token("ana@example.org").await;
+    let res = app.get("/v1/me", Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["full_name"], "Ana Lima");
+    assert_eq!(me["date_of_birth"], "1988-04-02");
+    assert_eq!(me["shanghai_hukou"], false);
+}
+
+#[tokio::test]
+async fn login_accepts_the_email_in_any_case_and_answers_with_a_bearer_token() {
+    let app = spawn_app().await;
+    app.register_holder("ana@example.org").await;
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "ANA@example.org", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let app = spawn_app().await;
+    app.register_holder("ana@example.org").await;
+    let wrong = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "ana@example.org", "password": "wrong password!"}),
+            None,
+        )
+        .await;
+    let a = assert_problem(wrong, 401, "invalid_credentials").await;
+    let unknown = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "bob@example.org", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let b = assert_problem(unknown, 401, "invalid_credentials").await;
+    assert_eq!(a["detail"], b["detail"]);
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_client_and_address() {
+    let app = spawn_app_with(&[("CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let attempt = json!({"email": "ana@example.org", "password": "wrong password!"});
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_json("/v1/auth/login", &attempt, None)
+                .await
+                .status(),
+            401
+        );
+    }
+    let res = app.post_json("/v1/auth/login", &attempt, None).await;
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_problem(res, 429, "rate_limited").await;
+}

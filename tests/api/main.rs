@@ -1,0 +1,12 @@
+//! Integration tests: the real server on port 0, a fresh database per test.
+//! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
+
+mod auth_tokens;
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod holders;
+mod migrations;
+mod oauth;
+mod openapi;
