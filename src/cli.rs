@@ -50,8 +50,29 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Import or export the registry of recognized qualifications.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
     /// Print the OpenAPI document the server serves.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Import a registry document (JSON) or qualifications (a .csv file); all or nothing,
+    /// and importing the same file twice changes nothing.
+    Import {
+        /// The file to import (`-` for standard input, read as JSON).
+        file: PathBuf,
+    },
+    /// Write the whole registry in the import format.
+    Export {
+        /// Where to write it; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,10 +168,20 @@ impl Command {
             Command::Admin {
                 command: AdminCommand::Bootstrap { name },
             } => bootstrap_admin(&settings, &name),
+            Command::Registry { command } => crate::registry::cli::run(&settings, command.into()),
             Command::Openapi => {
                 println!("{}", serde_json::to_string_pretty(&startup::api_doc())?);
                 Ok(())
             }
+        }
+    }
+}
+
+impl From<RegistryCommand> for crate::registry::cli::Task {
+    fn from(command: RegistryCommand) -> Self {
+        match command {
+            RegistryCommand::Import { file } => Self::Import(file),
+            RegistryCommand::Export { out } => Self::Export(out),
         }
     }
 }

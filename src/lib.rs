@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -12,4 +13,5 @@ pub mod holders;
 pub mod openapi;
 pub mod ops;
 pub mod problems;
+pub mod registry;
 pub mod startup;

@@ -24,6 +24,7 @@ use crate::error::{Problem, PROBLEM_JSON};
         (name = "auth", description = "Holder login and OAuth2 client credentials"),
         (name = "holders", description = "Certificate holder accounts"),
         (name = "keys", description = "The platform's public keys"),
+        (name = "registry", description = "The list of recognized overseas qualifications, its versions and issuing bodies"),
         (name = "admin", description = "The bureau's administration"),
     )
 )]

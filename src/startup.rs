@@ -153,7 +153,10 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(crate::ops::health::metrics)
         .configure(crate::auth::routes::configure)
         .configure(crate::holders::routes::configure)
-        .configure(crate::accounts::routes::configure);
+        .configure(crate::accounts::routes::configure)
+        .configure(crate::registry::routes::configure)
+        .configure(crate::registry::admin_routes::configure)
+        .configure(crate::registry::import_routes::configure);
 }
 
 /// The full OpenAPI document as the server serves it at `/openapi.json`.

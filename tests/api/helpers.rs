@@ -270,3 +270,48 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     }
     body
 }
+
+pub const SAMPLE: &str = include_str!("../../samples/registry-sample.json");
+
+impl TestApp {
+    /// Imports the sample registry through the admin API.
+    pub async fn import_sample(&self, admin: &str) -> Value {
+        let res = self
+            .client
+            .post(self.url("/v1/admin/registry/import"))
+            .bearer_auth(admin)
+            .header("content-type", "application/json")
+            .body(SAMPLE)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("report")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.get(path, None).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.expect("json")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// The codes of a page of qualifications.
+pub fn codes(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|q| q["code"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -10,3 +10,6 @@ mod holders;
 mod migrations;
 mod oauth;
 mod openapi;
+mod registry_admin;
+mod registry_import;
+mod registry_search;

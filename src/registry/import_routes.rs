@@ -1,0 +1,91 @@
+//! `POST /v1/admin/registry/import`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::import::{self, ImportReport, RegistryDocument};
+use super::input::UrlPolicy;
+use crate::auth::Admin;
+use crate::db::{self, write_transaction};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Imports are whole lists; they get their own, larger body limit.
+pub const IMPORT_LIMIT_BYTES: usize = 32 * 1024 * 1024;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(import_registry);
+}
+
+async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("malformed_body", format!("The body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > IMPORT_LIMIT_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("Imports are limited to {IMPORT_LIMIT_BYTES} bytes."),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses an import body by its content type: the JSON document, or CSV rows of qualifications.
+pub fn parse_document(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    match content_type.split(';').next().unwrap_or("").trim() {
+        "application/json" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }),
+        "text/csv" => import::csv_document(body).map_err(ApiError::validation),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Imports take application/json (the registry document) or text/csv (qualifications).",
+        )),
+    }
+}
+
+/// Import a registry document (or CSV qualifications). All or nothing: every bad row is
+/// named by position and field, and then nothing is written. Importing the same document
+/// again changes nothing (`changed: false`).
+#[utoipa::path(
+    tag = "admin", security(("client_credentials" = ["admin"])),
+    request_body(content((RegistryDocument = "application/json"), (String = "text/csv"))),
+    responses((status = 200, body = ImportReport))
+)]
+#[post("/v1/admin/registry/import")]
+pub async fn import_registry(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = read_body(payload).await?;
+    let doc = parse_document(&content_type, &body)?;
+    let urls = UrlPolicy {
+        allow_http: state.settings.allow_http_issuers,
+    };
+    let checked = import::check_document(&doc, urls).map_err(ApiError::validation)?;
+    let actor = admin.id.clone();
+    let report = db::run(&state.pool, move |conn| {
+        write_transaction(conn, |conn| {
+            import::apply(conn, checked, &actor, &|_, _| {})
+        })
+    })
+    .await?;
+    tracing::info!(admin = %admin.client_id, ?report, "registry import");
+    Ok(HttpResponse::Ok().json(report))
+}
