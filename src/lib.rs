@@ -11,5 +11,6 @@ pub mod error;
 pub mod holders;
 pub mod openapi;
 pub mod ops;
+pub mod policy;
 pub mod problems;
 pub mod startup;
