@@ -2,6 +2,7 @@
 
 mod professional_title;
 mod services;
+mod table;
 
 use chrono::NaiveDate;
 
