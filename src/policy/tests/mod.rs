@@ -98,9 +98,10 @@ fn assert_refused(service: &Service, subject: &Subject, facts: &Facts, expected:
     assert_eq!(reason_codes(&decision), [expected], "{}", service.code);
 }
 
-fn assert_passes(service: &Service, subject: &Subject, facts: &Facts) {
+fn assert_passes(service: &Service, subject: &Subject, facts: &Facts) -> Decision {
     let decision = run(service, subject, facts);
     let eligible = (!service.informational).then_some(true);
     assert_eq!(decision.eligible, eligible, "{}", service.code);
     assert_eq!(decision.reasons, [], "{}", service.code);
+    decision
 }

@@ -12,8 +12,7 @@ use crate::domain::IdentityKind;
 fn every_service_has_a_subject_and_facts_that_pass() {
     let table = table();
     for service in table.services() {
-        let decision = run(service, &passing_subject(), &passing_facts(service.code));
-        assert_passes(service, &passing_subject(), &passing_facts(service.code));
+        let decision = assert_passes(service, &passing_subject(), &passing_facts(service.code));
         assert_eq!(decision.service, service.code);
         assert_eq!(decision.record_status, RecordStatus::Valid);
         assert_eq!(decision.policy_version, table.policy_version());
