@@ -12,6 +12,7 @@ pub mod error;
 pub mod holders;
 pub mod openapi;
 pub mod ops;
+pub mod policy;
 pub mod problems;
 pub mod registry;
 pub mod startup;
