@@ -12,4 +12,5 @@ pub mod holders;
 pub mod openapi;
 pub mod ops;
 pub mod problems;
+pub mod records;
 pub mod startup;
