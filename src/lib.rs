@@ -14,5 +14,6 @@ pub mod openapi;
 pub mod ops;
 pub mod policy;
 pub mod problems;
+pub mod records;
 pub mod registry;
 pub mod startup;
