@@ -19,7 +19,14 @@ const COUNTRIES: [&str; 5] = ["GB", "US", "HK", "DE", "SG"];
 const CATEGORIES: [&[&str]; 4] = [&["A"], &["B"], &["A", "B"], &["A", "C"]];
 
 fn document() -> serde_json::Value {
-    let fields = ["accounting", "finance", "information_technology", "engineering", "aerospace", "biomedicine"];
+    let fields = [
+        "accounting",
+        "finance",
+        "information_technology",
+        "engineering",
+        "aerospace",
+        "biomedicine",
+    ];
     let bodies: Vec<_> = (0..50)
         .map(|b| json!({"code": format!("body-{b}"), "name_en": format!("Body {b}"), "country": COUNTRIES[b % 5], "verification_mode": "manual"}))
         .collect();
@@ -52,7 +59,10 @@ fn main() -> anyhow::Result<()> {
             url.set_path(&name);
             (url.to_string(), Some((admin, name)))
         }
-        Err(_) => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
+        Err(_) => (
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            None,
+        ),
     };
     let key = dir.path().join("bench-key.pem");
     certverify::auth::keys::generate_key_file(&key, false)?;
@@ -62,11 +72,16 @@ fn main() -> anyhow::Result<()> {
         ("CERTVERIFY_KEY_FILE".into(), key.display().to_string()),
         ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
     ])?;
-    let backend = if cleanup.is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = if cleanup.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let result = run(settings, backend);
     if let Some((admin, name)) = cleanup {
         let mut conn = diesel::PgConnection::establish(&admin)?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn)?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)?;
     }
     result
 }
@@ -79,10 +94,17 @@ fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
         let checked = import::check_document(&document(), UrlPolicy { allow_http: false })
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let started = Instant::now();
-        write_transaction(&mut conn, |c| import::apply(c, checked, "bench", &|_, _| {}))?;
-        println!("{backend}: imported {ROWS} qualifications in {:?}", started.elapsed());
+        write_transaction(&mut conn, |c| {
+            import::apply(c, checked, "bench", &|_, _| {})
+        })?;
+        println!(
+            "{backend}: imported {ROWS} qualifications in {:?}",
+            started.elapsed()
+        );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let app = Application::build(settings).await?;
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod holders;
+pub mod issuers;
 pub mod openapi;
 pub mod ops;
 pub mod policy;

@@ -1,0 +1,3 @@
+//! The issuing-body protocol: messages, the outbound client and dispatcher, callbacks.
+
+pub mod protocol;
