@@ -29,6 +29,13 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_ARGON2_MEMORY_KIB",
     "CERTVERIFY_ARGON2_ITERATIONS",
     "CERTVERIFY_ALLOW_HTTP_ISSUERS",
+    "CERTVERIFY_DISPATCHER_CONCURRENCY",
+    "CERTVERIFY_ISSUER_CONCURRENCY",
+    "CERTVERIFY_ISSUER_TIMEOUT_SECONDS",
+    "CERTVERIFY_RETRY_BUDGET_SECONDS",
+    "CERTVERIFY_RETRY_BASE_MS",
+    "CERTVERIFY_REASK_AFTER_SECONDS",
+    "CERTVERIFY_REQUEST_TTL_DAYS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -155,6 +162,25 @@ pub struct Settings {
     pub auth_rate_limit_per_minute: u32,
     pub argon2: Argon2Cost,
     pub allow_http_issuers: bool,
+    pub dispatcher: DispatcherSettings,
+}
+
+/// How the platform talks to issuing bodies.
+#[derive(Debug, Clone)]
+pub struct DispatcherSettings {
+    /// Jobs worked at once by this instance; 0 turns the dispatcher off.
+    pub concurrency: usize,
+    /// Calls in flight to one issuing body from this instance.
+    pub per_issuer: usize,
+    pub timeout: Duration,
+    /// Counted from the first send; once spent the request goes to manual review.
+    pub retry_budget: Duration,
+    /// The first retry's delay; each further one doubles it (with jitter), up to 5 minutes.
+    pub retry_base: Duration,
+    /// A body that took the request (202) is asked again after this long without an answer.
+    pub reask_after: Duration,
+    /// Open requests older than this expire.
+    pub request_ttl: Duration,
 }
 
 impl Settings {
@@ -261,6 +287,15 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            dispatcher: DispatcherSettings {
+                concurrency: env.bounded("CERTVERIFY_DISPATCHER_CONCURRENCY", 8, 0, 1024)? as usize,
+                per_issuer: env.bounded("CERTVERIFY_ISSUER_CONCURRENCY", 4, 1, 1024)? as usize,
+                timeout: Duration::from_secs(env.bounded("CERTVERIFY_ISSUER_TIMEOUT_SECONDS", 10, 1, 300)?),
+                retry_budget: Duration::from_secs(env.bounded("CERTVERIFY_RETRY_BUDGET_SECONDS", 86_400, 1, 30 * 86_400)?),
+                retry_base: Duration::from_millis(env.bounded("CERTVERIFY_RETRY_BASE_MS", 2_000, 1, 600_000)?),
+                reask_after: Duration::from_secs(env.bounded("CERTVERIFY_REASK_AFTER_SECONDS", 900, 1, 30 * 86_400)?),
+                request_ttl: Duration::from_secs(86_400 * env.bounded("CERTVERIFY_REQUEST_TTL_DAYS", 30, 1, 3650)?),
+            },
         })
     }
 }

@@ -25,6 +25,8 @@ use crate::error::{Problem, PROBLEM_JSON};
         (name = "holders", description = "Certificate holder accounts"),
         (name = "keys", description = "The platform's public keys"),
         (name = "registry", description = "The list of recognized overseas qualifications, its versions and issuing bodies"),
+        (name = "issuers", description = "The issuing-body protocol's callbacks"),
+        (name = "requests", description = "Holders' verification requests"),
         (name = "admin", description = "The bureau's administration"),
     )
 )]

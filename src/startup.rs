@@ -86,6 +86,10 @@ impl Application {
             public_url: public_url.clone(),
             settings: settings.clone(),
         });
+        if settings.dispatcher.concurrency > 0 {
+            let dispatcher = crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
+            tokio::spawn(dispatcher.run());
+        }
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
@@ -156,7 +160,10 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::accounts::routes::configure)
         .configure(crate::registry::routes::configure)
         .configure(crate::registry::admin_routes::configure)
-        .configure(crate::registry::import_routes::configure);
+        .configure(crate::registry::import_routes::configure)
+        .configure(crate::requests::routes::configure)
+        .configure(crate::requests::review::configure)
+        .configure(crate::issuers::callbacks::configure);
 }
 
 /// The full OpenAPI document as the server serves it at `/openapi.json`.

@@ -114,6 +114,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    verification_requests (id) {
+        id -> Text,
+        holder_id -> Text,
+        qualification_id -> Text,
+        issuing_body_id -> Text,
+        certificate_number -> Text,
+        name_on_certificate -> Text,
+        issued_on -> Date,
+        expires_on -> Nullable<Date>,
+        applying_from -> Text,
+        note -> Nullable<Text>,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        verification_method -> Nullable<Text>,
+        certificate_facts -> Nullable<Text>,
+        evidence_sha256 -> Nullable<Text>,
+        evidence_type -> Nullable<Text>,
+        first_sent_at -> Nullable<Timestamp>,
+        last_request_jti -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        open_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, idem_key) {
+        principal -> Text,
+        idem_key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        request_id -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    issuer_messages (issuing_body_id, jti) {
+        issuing_body_id -> Text,
+        jti -> Text,
+        sha256 -> Text,
+        message_type -> Text,
+        request_id -> Nullable<Text>,
+        claims -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evidence (sha256) {
+        sha256 -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        content -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_events -> verification_requests (request_id));
+diesel::joinable!(jobs -> verification_requests (request_id));
+diesel::joinable!(verification_requests -> qualifications (qualification_id));
+diesel::joinable!(verification_requests -> holders (holder_id));
 diesel::joinable!(issuing_body_keys -> issuing_bodies (issuing_body_id));
 diesel::joinable!(qualifications -> issuing_bodies (issuing_body_id));
 
@@ -125,4 +215,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     issuing_body_keys,
     qualifications,
     registry_changes,
+    verification_requests,
+    request_events,
+    idempotency_keys,
+    jobs,
+    issuer_messages,
+    evidence,
 );

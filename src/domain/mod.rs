@@ -2,6 +2,7 @@
 
 pub mod identity;
 pub mod qualification;
+pub mod request_state;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

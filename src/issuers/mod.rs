@@ -1,3 +1,8 @@
 //! The issuing-body protocol: messages, the outbound client and dispatcher, callbacks.
 
+pub mod answers;
+pub mod callbacks;
+pub mod client;
+pub mod dispatcher;
+pub mod keys;
 pub mod protocol;

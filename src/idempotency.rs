@@ -1,0 +1,135 @@
+//! `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), scoped to the principal
+//! that sends it. The fingerprint is SHA-256 of the body's JCS form; keys live 24 hours.
+//! Same key and fingerprint → the stored response; same key, other body → 422; the first
+//! request still running → 409; no key where one is needed → 400.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Duration;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::idempotency_keys;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+const HEADER: &str = "Idempotency-Key";
+const KEEP_HOURS: i64 = 24;
+
+/// A claimed key: complete it in the transaction that does the work.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    principal: String,
+    key: String,
+}
+
+/// A stored response (plain data, so it can cross from the blocking pool).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
+impl Stored {
+    pub fn response(self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        if self.replayed {
+            builder.insert_header(("Idempotent-Replayed", "true"));
+        }
+        builder.content_type("application/json").body(self.body)
+    }
+}
+
+/// What to do with a request carrying a key.
+pub enum Begin {
+    /// First time: do the work.
+    Fresh(Claim),
+    /// Seen before with the same body: answer with what was answered then.
+    Replay(Stored),
+}
+
+pub fn key_of(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(HEADER)
+        .ok_or_else(|| ApiError::bad_request("idempotency_key_missing", "This endpoint needs an Idempotency-Key header."))?;
+    let key = value.to_str().unwrap_or_default().trim().trim_matches('"');
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::bad_request("idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 visible characters."));
+    }
+    Ok(key.to_owned())
+}
+
+pub fn fingerprint(body: &serde_json::Value) -> Result<String, ApiError> {
+    let canonical = serde_json_canonicalizer::to_string(body).map_err(ApiError::internal)?;
+    Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
+}
+
+/// Claims the key in its own short transaction, so a concurrent duplicate sees it at once.
+pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &str) -> Result<Begin, ApiError> {
+    let now = chrono::Utc::now().naive_utc();
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - Duration::hours(KEEP_HOURS)))).execute(conn)?;
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::principal.eq(principal),
+            idempotency_keys::idem_key.eq(key),
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => return Ok(Begin::Fresh(Claim { principal: principal.to_owned(), key: key.to_owned() })),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let (stored_fingerprint, status, body): (String, Option<i32>, Option<String>) = idempotency_keys::table
+        .find((principal, key))
+        .select((idempotency_keys::fingerprint, idempotency_keys::response_status, idempotency_keys::response_body))
+        .first(conn)?;
+    if stored_fingerprint != fingerprint {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with another request body.",
+        ));
+    }
+    match (status.and_then(|s| u16::try_from(s).ok()).and_then(|s| StatusCode::from_u16(s).ok()), body) {
+        (Some(status), Some(body)) => Ok(Begin::Replay(Stored { status, body, replayed: true })),
+        _ => Err(ApiError::conflict("idempotency_key_in_flight", "The first request with this Idempotency-Key is still running.")),
+    }
+}
+
+/// Stores the response; call inside the transaction that did the work.
+pub fn complete(conn: &mut DbConnection, claim: &Claim, status: StatusCode, body: &str) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((&claim.principal, &claim.key)))
+        .set((idempotency_keys::response_status.eq(i32::from(status.as_u16())), idempotency_keys::response_body.eq(body)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Releases a key whose request failed, so the client may try again with it.
+pub fn abandon(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(&claim.principal))
+            .filter(idempotency_keys::idem_key.eq(&claim.key))
+            .filter(idempotency_keys::response_status.is_null()),
+    )
+    .execute(conn)
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_ignores_member_order_and_whitespace() {
+        let a = serde_json::json!({"a": 1, "b": [1, 2]});
+        let b: serde_json::Value = serde_json::from_str(r#"{ "b": [1,2],  "a": 1 }"#).unwrap();
+        assert_eq!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+        assert_ne!(fingerprint(&a).unwrap(), fingerprint(&serde_json::json!({"a": 2, "b": [1, 2]})).unwrap());
+    }
+}

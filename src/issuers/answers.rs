@@ -1,0 +1,107 @@
+//! Checking an issuing body's answer (a callback or a synchronous 200) and applying it.
+//! Refusals change nothing; repeats are recognised by (body, jti) and by the recorded outcome.
+
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use sha2::{Digest, Sha256};
+
+use super::protocol::{self, Answer, AnswerBody, ANSWER_TYP};
+use crate::db::schema::{issuer_messages, issuing_body_keys};
+use crate::db::DbConnection;
+use crate::domain::request_state::RequestState;
+use crate::error::ApiError;
+use crate::registry::queries::{self as registry, IssuingBodyRow};
+use crate::requests::queries as requests;
+use crate::requests::settle::{settle, Method, Settlement};
+
+fn refused(e: protocol::ProtocolError) -> ApiError {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let code = if status == StatusCode::BAD_REQUEST { "malformed_message" } else { "message_refused" };
+    ApiError::new(status, code, e.to_string())
+}
+
+/// Verifies a message: its typ and algorithm, the sender's active key, the signature,
+/// the audience (this platform) and its lifetime.
+pub fn verify(conn: &mut DbConnection, token: &str, platform: &str) -> Result<(IssuingBodyRow, Answer), ApiError> {
+    let sender = protocol::sender(token, ANSWER_TYP).map_err(refused)?;
+    let unknown = || refused(protocol::ProtocolError::UnknownKey { iss: sender.iss.clone(), kid: sender.kid.clone() });
+    let body = registry::find_body(conn, &sender.iss)?.filter(|b| b.code == sender.iss).ok_or_else(unknown)?;
+    let x: Option<String> = issuing_body_keys::table
+        .filter(issuing_body_keys::issuing_body_id.eq(&body.id))
+        .filter(issuing_body_keys::kid.eq(&sender.kid))
+        .filter(issuing_body_keys::status.eq("active"))
+        .select(issuing_body_keys::x)
+        .first(conn)
+        .optional()?;
+    let key = x.and_then(|x| crate::issuers::keys::verifying_key(&x)).ok_or_else(unknown)?;
+    let answer: Answer = protocol::verify(token, ANSWER_TYP, &key, Some(platform), chrono::Utc::now().timestamp()).map_err(refused)?;
+    if answer.iss != body.code {
+        return Err(unknown());
+    }
+    Ok((body, answer))
+}
+
+/// What applying an answer did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Settled,
+    AlreadyKnown,
+    Stored,
+}
+
+/// Applies a verified answer in the caller's transaction: records the message by its jti,
+/// settles the request it answers, or stores a revocation for the records capability.
+pub fn apply(conn: &mut DbConnection, body: &IssuingBodyRow, answer: &Answer, token: &str, method: Method) -> Result<Applied, ApiError> {
+    let digest = hex::encode(Sha256::digest(token.as_bytes()));
+    let seen: Option<String> = issuer_messages::table
+        .find((&body.id, &answer.jti))
+        .select(issuer_messages::sha256)
+        .first(conn)
+        .optional()?;
+    match seen {
+        Some(d) if d == digest => return Ok(Applied::AlreadyKnown),
+        Some(_) => return Err(ApiError::conflict("jti_reused", "This jti was seen before with other content.")),
+        None => {}
+    }
+    let (kind, request_id) = match &answer.body {
+        AnswerBody::VerificationResult { request_id, .. } => ("verification_result", Some(request_id.clone())),
+        AnswerBody::CertificateRevoked { .. } => ("certificate_revoked", None),
+    };
+    let outcome = match &answer.body {
+        AnswerBody::VerificationResult { request_id, outcome, certificate, .. } => {
+            let row = requests::find(conn, request_id)?
+                .filter(|r| r.issuing_body_id == body.id)
+                .ok_or_else(|| ApiError::forbidden("not_addressed_to_body", "No request of this body has that id."))?;
+            match (row.state(), row.outcome.as_deref()) {
+                (RequestState::AwaitingIssuer | RequestState::ManualReview, _) => {
+                    let facts = certificate.as_ref().and_then(|c| serde_json::to_string(c).ok());
+                    let actor = format!("issuer:{}", body.code);
+                    settle(conn, &row, &Settlement { outcome: *outcome, method, certificate_facts: facts, actor: &actor, note: None })?;
+                    Applied::Settled
+                }
+                (_, Some(recorded)) if recorded == outcome.as_str() => Applied::AlreadyKnown,
+                (_, Some(_)) => return Err(ApiError::conflict("outcome_contradicts", "The request was settled with another outcome.")),
+                // Withdrawn or expired before the body answered: kept, nothing to settle.
+                (_, None) => Applied::Stored,
+            }
+        }
+        AnswerBody::CertificateRevoked { .. } => Applied::Stored,
+    };
+    let stored = diesel::insert_into(issuer_messages::table)
+        .values((
+            issuer_messages::issuing_body_id.eq(&body.id),
+            issuer_messages::jti.eq(&answer.jti),
+            issuer_messages::sha256.eq(&digest),
+            issuer_messages::message_type.eq(kind),
+            issuer_messages::request_id.eq(request_id),
+            issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
+            issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn);
+    if let Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) = stored {
+        return Err(ApiError::conflict("jti_reused", "This jti arrived twice at once."));
+    }
+    stored?;
+    Ok(outcome)
+}

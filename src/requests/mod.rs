@@ -1,0 +1,7 @@
+//! Verification requests: holders apply, follow, withdraw; admins review.
+
+pub mod queries;
+pub mod review;
+pub mod settle;
+pub mod routes;
+pub mod types;
