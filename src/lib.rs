@@ -17,4 +17,5 @@ pub mod policy;
 pub mod problems;
 pub mod records;
 pub mod registry;
+pub mod sim;
 pub mod startup;
