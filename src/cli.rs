@@ -118,7 +118,12 @@ impl IssuerSimArgs {
         runtime.block_on(async {
             let count = config.certificates.len();
             let sim = crate::sim::start(config).await?;
-            tracing::info!(certificates = count, jwk = %serde_json::to_string(&sim.public_jwk)?, "register this key with the platform");
+            tracing::info!(
+                certificates = count,
+                "register the JWK printed on stdout with the platform"
+            );
+            // Like `keys generate`: the public JWK alone on stdout, for scripts.
+            println!("{}", serde_json::to_string(&sim.public_jwk)?);
             sim.wait().await?;
             tracing::info!("stopped");
             Ok(())

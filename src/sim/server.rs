@@ -15,7 +15,7 @@ use super::certificates::Certificates;
 use super::platform_keys::PlatformKeys;
 use super::{answer_message, Mode};
 use crate::auth::keys::JwkSet;
-use crate::error::ApiError;
+use crate::error::{ApiError, PROBLEM_JSON};
 use crate::issuers::protocol::{
     self, CertificateFacts, Outcome, ProtocolError, VerificationRequest,
 };
@@ -77,12 +77,17 @@ async fn verifications(
 ) -> Result<HttpResponse, ApiError> {
     if state.fail_rate > 0.0 && draw() < state.fail_rate {
         tracing::warn!("failing a verification request on purpose (--fail-rate)");
-        return Err(ApiError::new(
+        // Built by hand: as an Err it would be logged as a server error, which it is not.
+        let problem = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "The issuing body is unavailable; try again later.",
         )
-        .with_header(header::RETRY_AFTER, "1"));
+        .problem();
+        return Ok(HttpResponse::ServiceUnavailable()
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(problem));
     }
     let request = match read_request(&req, &body, &state).await {
         Ok(request) => request,
