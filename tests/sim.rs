@@ -314,12 +314,9 @@ async fn a_fail_rate_of_one_answers_503_every_time() {
     let sim = platform.start(|c| c.fail_rate = 1.0).await;
     for _ in 0..3 {
         let token = sign(&confirmed_request(), &platform.key);
-        assert_problem(
-            post(&sim, token, "application/jwt").await,
-            503,
-            "unavailable",
-        )
-        .await;
+        let response = post(&sim, token, "application/jwt").await;
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert_problem(response, 503, "unavailable").await;
     }
     sim.stop().await.unwrap();
 }
