@@ -57,6 +57,78 @@ enum Command {
     },
     /// Print the OpenAPI document the server serves.
     Openapi,
+    /// Play an issuing body: answer the platform's signed verification requests from a
+    /// certificates file, synchronously or by callback (see docs/issuer-protocol.md).
+    IssuerSim(IssuerSimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IssuerSimArgs {
+    /// Address to listen on, e.g. 127.0.0.1:9090.
+    #[arg(long)]
+    listen: std::net::SocketAddr,
+    /// The certificates the body knows: a JSON array of {certificate_number,
+    /// qualification_code?, holder_name, date_of_birth?, issued_on, expires_on, status}
+    /// (see samples/issuer-sim-certificates.json).
+    #[arg(long)]
+    certificates: PathBuf,
+    /// The platform's public keys: the URL of its /.well-known/jwks.json, or a file.
+    #[arg(long)]
+    platform_jwks: String,
+    /// sync: answer 200 with the signed answer; callback: answer 202, then POST the signed
+    /// answer to the request's callback_url.
+    #[arg(long, value_enum, default_value_t = crate::sim::Mode::Sync)]
+    mode: crate::sim::Mode,
+    /// Wait this long before answering (the 200, or the callback).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Answer this fraction of verification requests (0 to 1) with 503, to exercise retries.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    fail_rate: f64,
+    /// The body's Ed25519 key (PKCS#8 PEM), generated (mode 0600) when the file does not
+    /// exist; a fresh in-memory key when absent. Its JWK is served at /.well-known/jwks.json.
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("{text:?} is not a number from 0 to 1")),
+    }
+}
+
+impl IssuerSimArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let certificates = crate::sim::Certificates::load(&self.certificates)?;
+        let key = crate::sim::load_or_generate_key(self.key.as_deref())?;
+        let config = crate::sim::SimConfig {
+            listen: self.listen,
+            certificates,
+            platform_jwks: self.platform_jwks,
+            mode: self.mode,
+            latency: std::time::Duration::from_millis(self.latency_ms),
+            fail_rate: self.fail_rate,
+            key,
+            workers: None,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let count = config.certificates.len();
+            let sim = crate::sim::start(config).await?;
+            tracing::info!(
+                certificates = count,
+                "register the JWK printed on stdout with the platform"
+            );
+            // Like `keys generate`: the public JWK alone on stdout, for scripts.
+            println!("{}", serde_json::to_string(&sim.public_jwk)?);
+            sim.wait().await?;
+            tracing::info!("stopped");
+            Ok(())
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +172,21 @@ enum AdminCommand {
 
 impl Cli {
     pub fn run(self) -> ExitCode {
+        // The simulator plays another party: it needs none of the platform's settings.
+        if let Command::IssuerSim(args) = self.command {
+            let format = match std::env::var("CERTVERIFY_LOG_FORMAT").as_deref() {
+                Ok("json") => crate::config::LogFormat::Json,
+                _ => crate::config::LogFormat::Pretty,
+            };
+            crate::ops::telemetry::init(format);
+            return match args.run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("certverify issuer-sim: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         let settings = match Settings::from_env() {
             Ok(s) => s,
             Err(e) => {
@@ -173,6 +260,7 @@ impl Command {
                 println!("{}", serde_json::to_string_pretty(&startup::api_doc())?);
                 Ok(())
             }
+            Command::IssuerSim(args) => args.run(),
         }
     }
 }

@@ -19,4 +19,5 @@ pub mod problems;
 pub mod records;
 pub mod registry;
 pub mod requests;
+pub mod sim;
 pub mod startup;
