@@ -290,11 +290,33 @@ impl Settings {
             dispatcher: DispatcherSettings {
                 concurrency: env.bounded("CERTVERIFY_DISPATCHER_CONCURRENCY", 8, 0, 1024)? as usize,
                 per_issuer: env.bounded("CERTVERIFY_ISSUER_CONCURRENCY", 4, 1, 1024)? as usize,
-                timeout: Duration::from_secs(env.bounded("CERTVERIFY_ISSUER_TIMEOUT_SECONDS", 10, 1, 300)?),
-                retry_budget: Duration::from_secs(env.bounded("CERTVERIFY_RETRY_BUDGET_SECONDS", 86_400, 1, 30 * 86_400)?),
-                retry_base: Duration::from_millis(env.bounded("CERTVERIFY_RETRY_BASE_MS", 2_000, 1, 600_000)?),
-                reask_after: Duration::from_secs(env.bounded("CERTVERIFY_REASK_AFTER_SECONDS", 900, 1, 30 * 86_400)?),
-                request_ttl: Duration::from_secs(86_400 * env.bounded("CERTVERIFY_REQUEST_TTL_DAYS", 30, 1, 3650)?),
+                timeout: Duration::from_secs(env.bounded(
+                    "CERTVERIFY_ISSUER_TIMEOUT_SECONDS",
+                    10,
+                    1,
+                    300,
+                )?),
+                retry_budget: Duration::from_secs(env.bounded(
+                    "CERTVERIFY_RETRY_BUDGET_SECONDS",
+                    86_400,
+                    1,
+                    30 * 86_400,
+                )?),
+                retry_base: Duration::from_millis(env.bounded(
+                    "CERTVERIFY_RETRY_BASE_MS",
+                    2_000,
+                    1,
+                    600_000,
+                )?),
+                reask_after: Duration::from_secs(env.bounded(
+                    "CERTVERIFY_REASK_AFTER_SECONDS",
+                    900,
+                    1,
+                    30 * 86_400,
+                )?),
+                request_ttl: Duration::from_secs(
+                    86_400 * env.bounded("CERTVERIFY_REQUEST_TTL_DAYS", 30, 1, 3650)?,
+                ),
             },
         })
     }

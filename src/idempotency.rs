@@ -51,13 +51,18 @@ pub enum Begin {
 }
 
 pub fn key_of(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(HEADER)
-        .ok_or_else(|| ApiError::bad_request("idempotency_key_missing", "This endpoint needs an Idempotency-Key header."))?;
+    let value = req.headers().get(HEADER).ok_or_else(|| {
+        ApiError::bad_request(
+            "idempotency_key_missing",
+            "This endpoint needs an Idempotency-Key header.",
+        )
+    })?;
     let key = value.to_str().unwrap_or_default().trim().trim_matches('"');
     if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::bad_request("idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 visible characters."));
+        return Err(ApiError::bad_request(
+            "idempotency_key_invalid",
+            "The Idempotency-Key must be 1 to 255 visible characters.",
+        ));
     }
     Ok(key.to_owned())
 }
@@ -68,26 +73,48 @@ pub fn fingerprint(body: &serde_json::Value) -> Result<String, ApiError> {
 }
 
 /// Claims the key in its own short transaction, so a concurrent duplicate sees it at once.
-pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &str) -> Result<Begin, ApiError> {
+pub fn begin(
+    conn: &mut DbConnection,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Begin, ApiError> {
     let now = chrono::Utc::now().naive_utc();
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - Duration::hours(KEEP_HOURS)))).execute(conn)?;
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::principal.eq(principal),
-            idempotency_keys::idem_key.eq(key),
-            idempotency_keys::fingerprint.eq(fingerprint),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .execute(conn);
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::created_at.lt(now - Duration::hours(KEEP_HOURS))),
+    )
+    .execute(conn)?;
+    // In a savepoint: on PostgreSQL a failed insert would abort the whole transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::principal.eq(principal),
+                idempotency_keys::idem_key.eq(key),
+                idempotency_keys::fingerprint.eq(fingerprint),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(conn)
+    });
     match inserted {
-        Ok(_) => return Ok(Begin::Fresh(Claim { principal: principal.to_owned(), key: key.to_owned() })),
+        Ok(_) => {
+            return Ok(Begin::Fresh(Claim {
+                principal: principal.to_owned(),
+                key: key.to_owned(),
+            }))
+        }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
         Err(e) => return Err(e.into()),
     }
-    let (stored_fingerprint, status, body): (String, Option<i32>, Option<String>) = idempotency_keys::table
-        .find((principal, key))
-        .select((idempotency_keys::fingerprint, idempotency_keys::response_status, idempotency_keys::response_body))
-        .first(conn)?;
+    let (stored_fingerprint, status, body): (String, Option<i32>, Option<String>) =
+        idempotency_keys::table
+            .find((principal, key))
+            .select((
+                idempotency_keys::fingerprint,
+                idempotency_keys::response_status,
+                idempotency_keys::response_body,
+            ))
+            .first(conn)?;
     if stored_fingerprint != fingerprint {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,16 +122,36 @@ pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &
             "This Idempotency-Key was used with another request body.",
         ));
     }
-    match (status.and_then(|s| u16::try_from(s).ok()).and_then(|s| StatusCode::from_u16(s).ok()), body) {
-        (Some(status), Some(body)) => Ok(Begin::Replay(Stored { status, body, replayed: true })),
-        _ => Err(ApiError::conflict("idempotency_key_in_flight", "The first request with this Idempotency-Key is still running.")),
+    match (
+        status
+            .and_then(|s| u16::try_from(s).ok())
+            .and_then(|s| StatusCode::from_u16(s).ok()),
+        body,
+    ) {
+        (Some(status), Some(body)) => Ok(Begin::Replay(Stored {
+            status,
+            body,
+            replayed: true,
+        })),
+        _ => Err(ApiError::conflict(
+            "idempotency_key_in_flight",
+            "The first request with this Idempotency-Key is still running.",
+        )),
     }
 }
 
 /// Stores the response; call inside the transaction that did the work.
-pub fn complete(conn: &mut DbConnection, claim: &Claim, status: StatusCode, body: &str) -> QueryResult<()> {
+pub fn complete(
+    conn: &mut DbConnection,
+    claim: &Claim,
+    status: StatusCode,
+    body: &str,
+) -> QueryResult<()> {
     diesel::update(idempotency_keys::table.find((&claim.principal, &claim.key)))
-        .set((idempotency_keys::response_status.eq(i32::from(status.as_u16())), idempotency_keys::response_body.eq(body)))
+        .set((
+            idempotency_keys::response_status.eq(i32::from(status.as_u16())),
+            idempotency_keys::response_body.eq(body),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -118,7 +165,7 @@ pub fn abandon(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
             .filter(idempotency_keys::response_status.is_null()),
     )
     .execute(conn)
-        .map(|_| ())
+    .map(|_| ())
 }
 
 #[cfg(test)]
@@ -130,6 +177,9 @@ mod tests {
         let a = serde_json::json!({"a": 1, "b": [1, 2]});
         let b: serde_json::Value = serde_json::from_str(r#"{ "b": [1,2],  "a": 1 }"#).unwrap();
         assert_eq!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
-        assert_ne!(fingerprint(&a).unwrap(), fingerprint(&serde_json::json!({"a": 2, "b": [1, 2]})).unwrap());
+        assert_ne!(
+            fingerprint(&a).unwrap(),
+            fingerprint(&serde_json::json!({"a": 2, "b": [1, 2]})).unwrap()
+        );
     }
 }

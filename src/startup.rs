@@ -87,7 +87,8 @@ impl Application {
             settings: settings.clone(),
         });
         if settings.dispatcher.concurrency > 0 {
-            let dispatcher = crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
+            let dispatcher =
+                crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
             tokio::spawn(dispatcher.run());
         }
         let metrics = web::Data::new(Metrics::new()?);

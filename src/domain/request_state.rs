@@ -55,7 +55,10 @@ impl RequestState {
     /// Open requests still wait for an answer; at most one per holder, qualification and
     /// certificate number may be open.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Submitted | Self::AwaitingIssuer | Self::ManualReview)
+        matches!(
+            self,
+            Self::Submitted | Self::AwaitingIssuer | Self::ManualReview
+        )
     }
 
     /// The transition table of DESIGN.md, and nothing else.
@@ -107,7 +110,13 @@ mod tests {
         for from in RequestState::ALL {
             for to in RequestState::ALL {
                 let expected = ALLOWED.contains(&(from, to));
-                assert_eq!(from.can_become(to), expected, "{} -> {}", from.as_str(), to.as_str());
+                assert_eq!(
+                    from.can_become(to),
+                    expected,
+                    "{} -> {}",
+                    from.as_str(),
+                    to.as_str()
+                );
                 assert_eq!(from.become_(to).is_ok(), expected);
             }
         }
@@ -116,13 +125,20 @@ mod tests {
     #[test]
     fn final_states_go_nowhere() {
         for from in [Rejected, Issued, Withdrawn, Expired] {
-            assert!(RequestState::ALL.iter().all(|to| !from.can_become(*to)), "{}", from.as_str());
+            assert!(
+                RequestState::ALL.iter().all(|to| !from.can_become(*to)),
+                "{}",
+                from.as_str()
+            );
         }
     }
 
     #[test]
     fn a_confirmed_request_can_only_be_issued() {
-        let next: Vec<_> = RequestState::ALL.into_iter().filter(|to| Confirmed.can_become(*to)).collect();
+        let next: Vec<_> = RequestState::ALL
+            .into_iter()
+            .filter(|to| Confirmed.can_become(*to))
+            .collect();
         assert_eq!(next, [Issued]);
     }
 

@@ -17,16 +17,31 @@ use crate::requests::settle::{settle, Method, Settlement};
 
 fn refused(e: protocol::ProtocolError) -> ApiError {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let code = if status == StatusCode::BAD_REQUEST { "malformed_message" } else { "message_refused" };
+    let code = if status == StatusCode::BAD_REQUEST {
+        "malformed_message"
+    } else {
+        "message_refused"
+    };
     ApiError::new(status, code, e.to_string())
 }
 
 /// Verifies a message: its typ and algorithm, the sender's active key, the signature,
 /// the audience (this platform) and its lifetime.
-pub fn verify(conn: &mut DbConnection, token: &str, platform: &str) -> Result<(IssuingBodyRow, Answer), ApiError> {
+pub fn verify(
+    conn: &mut DbConnection,
+    token: &str,
+    platform: &str,
+) -> Result<(IssuingBodyRow, Answer), ApiError> {
     let sender = protocol::sender(token, ANSWER_TYP).map_err(refused)?;
-    let unknown = || refused(protocol::ProtocolError::UnknownKey { iss: sender.iss.clone(), kid: sender.kid.clone() });
-    let body = registry::find_body(conn, &sender.iss)?.filter(|b| b.code == sender.iss).ok_or_else(unknown)?;
+    let unknown = || {
+        refused(protocol::ProtocolError::UnknownKey {
+            iss: sender.iss.clone(),
+            kid: sender.kid.clone(),
+        })
+    };
+    let body = registry::find_body(conn, &sender.iss)?
+        .filter(|b| b.code == sender.iss)
+        .ok_or_else(unknown)?;
     let x: Option<String> = issuing_body_keys::table
         .filter(issuing_body_keys::issuing_body_id.eq(&body.id))
         .filter(issuing_body_keys::kid.eq(&sender.kid))
@@ -34,8 +49,17 @@ pub fn verify(conn: &mut DbConnection, token: &str, platform: &str) -> Result<(I
         .select(issuing_body_keys::x)
         .first(conn)
         .optional()?;
-    let key = x.and_then(|x| crate::issuers::keys::verifying_key(&x)).ok_or_else(unknown)?;
-    let answer: Answer = protocol::verify(token, ANSWER_TYP, &key, Some(platform), chrono::Utc::now().timestamp()).map_err(refused)?;
+    let key = x
+        .and_then(|x| crate::issuers::keys::verifying_key(&x))
+        .ok_or_else(unknown)?;
+    let answer: Answer = protocol::verify(
+        token,
+        ANSWER_TYP,
+        &key,
+        Some(platform),
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(refused)?;
     if answer.iss != body.code {
         return Err(unknown());
     }
@@ -52,7 +76,13 @@ pub enum Applied {
 
 /// Applies a verified answer in the caller's transaction: records the message by its jti,
 /// settles the request it answers, or stores a revocation for the records capability.
-pub fn apply(conn: &mut DbConnection, body: &IssuingBodyRow, answer: &Answer, token: &str, method: Method) -> Result<Applied, ApiError> {
+pub fn apply(
+    conn: &mut DbConnection,
+    body: &IssuingBodyRow,
+    answer: &Answer,
+    token: &str,
+    method: Method,
+) -> Result<Applied, ApiError> {
     let digest = hex::encode(Sha256::digest(token.as_bytes()));
     let seen: Option<String> = issuer_messages::table
         .find((&body.id, &answer.jti))
@@ -61,27 +91,61 @@ pub fn apply(conn: &mut DbConnection, body: &IssuingBodyRow, answer: &Answer, to
         .optional()?;
     match seen {
         Some(d) if d == digest => return Ok(Applied::AlreadyKnown),
-        Some(_) => return Err(ApiError::conflict("jti_reused", "This jti was seen before with other content.")),
+        Some(_) => {
+            return Err(ApiError::conflict(
+                "jti_reused",
+                "This jti was seen before with other content.",
+            ))
+        }
         None => {}
     }
     let (kind, request_id) = match &answer.body {
-        AnswerBody::VerificationResult { request_id, .. } => ("verification_result", Some(request_id.clone())),
+        AnswerBody::VerificationResult { request_id, .. } => {
+            ("verification_result", Some(request_id.clone()))
+        }
         AnswerBody::CertificateRevoked { .. } => ("certificate_revoked", None),
     };
     let outcome = match &answer.body {
-        AnswerBody::VerificationResult { request_id, outcome, certificate, .. } => {
+        AnswerBody::VerificationResult {
+            request_id,
+            outcome,
+            certificate,
+            ..
+        } => {
             let row = requests::find(conn, request_id)?
                 .filter(|r| r.issuing_body_id == body.id)
-                .ok_or_else(|| ApiError::forbidden("not_addressed_to_body", "No request of this body has that id."))?;
+                .ok_or_else(|| {
+                    ApiError::forbidden(
+                        "not_addressed_to_body",
+                        "No request of this body has that id.",
+                    )
+                })?;
             match (row.state(), row.outcome.as_deref()) {
                 (RequestState::AwaitingIssuer | RequestState::ManualReview, _) => {
-                    let facts = certificate.as_ref().and_then(|c| serde_json::to_string(c).ok());
+                    let facts = certificate
+                        .as_ref()
+                        .and_then(|c| serde_json::to_string(c).ok());
                     let actor = format!("issuer:{}", body.code);
-                    settle(conn, &row, &Settlement { outcome: *outcome, method, certificate_facts: facts, actor: &actor, note: None })?;
+                    settle(
+                        conn,
+                        &row,
+                        &Settlement {
+                            outcome: *outcome,
+                            method,
+                            certificate_facts: facts,
+                            actor: &actor,
+                            note: None,
+                        },
+                    )?;
                     Applied::Settled
                 }
                 (_, Some(recorded)) if recorded == outcome.as_str() => Applied::AlreadyKnown,
-                (_, Some(_)) => return Err(ApiError::conflict("outcome_contradicts", "The request was settled with another outcome.")),
+                (_, Some(_)) => {
+                    return Err(ApiError::conflict(
+                        "outcome_contradicts",
+                        "The request was settled with another outcome.",
+                    ))
+                }
                 // Withdrawn or expired before the body answered: kept, nothing to settle.
                 (_, None) => Applied::Stored,
             }
@@ -100,7 +164,10 @@ pub fn apply(conn: &mut DbConnection, body: &IssuingBodyRow, answer: &Answer, to
         ))
         .execute(conn);
     if let Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) = stored {
-        return Err(ApiError::conflict("jti_reused", "This jti arrived twice at once."));
+        return Err(ApiError::conflict(
+            "jti_reused",
+            "This jti arrived twice at once.",
+        ));
     }
     stored?;
     Ok(outcome)

@@ -35,16 +35,32 @@ pub struct CallbackAccepted {
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "A jti seen before with other content, or an outcome contradicting the recorded one"),
     ))]
 #[post("/v1/issuer-callbacks")]
-pub async fn callback(req: HttpRequest, state: web::Data<AppState>, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if content_type.split(';').next().map(str::trim) != Some("application/jwt") {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Callbacks are application/jwt."));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Callbacks are application/jwt.",
+        ));
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
         if body.len() + chunk.len() > CALLBACK_LIMIT_BYTES {
-            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Callbacks are at most 16 KB."));
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Callbacks are at most 16 KB.",
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -65,5 +81,7 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>, mut payload:
         Applied::AlreadyKnown => "already_known",
         Applied::Stored => "stored",
     };
-    Ok(HttpResponse::Ok().json(CallbackAccepted { result: result.into() }))
+    Ok(HttpResponse::Ok().json(CallbackAccepted {
+        result: result.into(),
+    }))
 }

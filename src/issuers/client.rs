@@ -45,7 +45,9 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| !is_public(IpAddr::V4(v4))))
         }
     }
 }
@@ -58,7 +60,10 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| is_public(a.ip())).collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
             if addrs.is_empty() {
                 return Err(format!("{host} has no public address").into());
             }
@@ -84,7 +89,10 @@ impl IssuerClient {
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
-        Ok(Self { http: builder.build()?, allow_private })
+        Ok(Self {
+            http: builder.build()?,
+            allow_private,
+        })
     }
 
     /// POSTs a signed request to `{base}/verifications`.
@@ -100,7 +108,14 @@ impl IssuerClient {
                 return Sent::Refused(format!("{url} is not a public address"));
             }
         }
-        let response = match self.http.post(&url).header("content-type", "application/jwt").body(token).send().await {
+        let response = match self
+            .http
+            .post(&url)
+            .header("content-type", "application/jwt")
+            .body(token)
+            .send()
+            .await
+        {
             Ok(r) => r,
             Err(e) if e.is_builder() => return Sent::Refused(e.to_string()),
             Err(e) => return Sent::Retry(e.to_string()),
@@ -130,7 +145,9 @@ async fn read_capped(response: reqwest::Response) -> Result<String, String> {
         }
         body.extend_from_slice(&chunk);
     }
-    String::from_utf8(body).map(|s| s.trim().to_owned()).map_err(|_| "the answer is not text".to_owned())
+    String::from_utf8(body)
+        .map(|s| s.trim().to_owned())
+        .map_err(|_| "the answer is not text".to_owned())
 }
 
 #[cfg(test)]
@@ -139,7 +156,19 @@ mod tests {
 
     #[test]
     fn private_and_loopback_addresses_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "151.101.1.1", "2606:4700::1111"] {

@@ -59,13 +59,20 @@ impl Dispatcher {
     pub fn new(state: Arc<AppState>) -> anyhow::Result<Arc<Self>> {
         let settings = &state.settings;
         let client = IssuerClient::new(settings.dispatcher.timeout, settings.allow_http_issuers)?;
-        Ok(Arc::new(Self { client, owner: uuid::Uuid::new_v4().to_string(), per_issuer: Mutex::new(HashMap::new()), state }))
+        Ok(Arc::new(Self {
+            client,
+            owner: uuid::Uuid::new_v4().to_string(),
+            per_issuer: Mutex::new(HashMap::new()),
+            state,
+        }))
     }
 
     /// Runs until the runtime stops. A job cut off mid-call keeps its lease and is claimed
     /// again when the lease runs out.
     pub async fn run(self: Arc<Self>) {
-        let permits = Arc::new(Semaphore::new(self.state.settings.dispatcher.concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(
+            self.state.settings.dispatcher.concurrency.max(1),
+        ));
         let mut last_sweep = std::time::Instant::now();
         loop {
             if last_sweep.elapsed() >= EXPIRY_SWEEP_EVERY {
@@ -75,7 +82,11 @@ impl Dispatcher {
                 }
             }
             let free = permits.available_permits();
-            let claimed = if free == 0 { Ok(Vec::new()) } else { self.claim(free as i64).await };
+            let claimed = if free == 0 {
+                Ok(Vec::new())
+            } else {
+                self.claim(free as i64).await
+            };
             let jobs = match claimed {
                 Ok(jobs) => jobs,
                 Err(e) => {
@@ -88,7 +99,9 @@ impl Dispatcher {
                 continue;
             }
             for job in jobs {
-                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
                 let this = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = this.work(&job).await {
@@ -143,7 +156,10 @@ impl Dispatcher {
     fn limiter(&self, body_id: &str) -> Arc<Semaphore> {
         let per = self.state.settings.dispatcher.per_issuer;
         match self.per_issuer.lock() {
-            Ok(mut map) => map.entry(body_id.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(per))).clone(),
+            Ok(mut map) => map
+                .entry(body_id.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(per)))
+                .clone(),
             Err(_) => Arc::new(Semaphore::new(per)),
         }
     }
@@ -155,10 +171,14 @@ impl Dispatcher {
         let platform = self.state.public_url.clone();
         let state = self.state.clone();
         let prepared = db::run(&self.state.pool, move |conn| {
-            write_transaction(conn, |conn| prepare(conn, &state, &job_id, &request_id, &platform))
+            write_transaction(conn, |conn| {
+                prepare(conn, &state, &job_id, &request_id, &platform)
+            })
         })
         .await?;
-        let Some((row, base_url, token)) = prepared else { return Ok(()) };
+        let Some((row, base_url, token)) = prepared else {
+            return Ok(());
+        };
         let permit = self.limiter(&row.issuing_body_id).acquire_owned().await;
         let sent = self.client.send(&base_url, token).await;
         drop(permit);
@@ -166,7 +186,9 @@ impl Dispatcher {
         let settings = self.state.settings.dispatcher.clone();
         let platform = self.state.public_url.clone();
         db::run(&self.state.pool, move |conn| {
-            write_transaction(conn, |conn| conclude(conn, &row, &job_id, attempts, sent, &settings, &platform))
+            write_transaction(conn, |conn| {
+                conclude(conn, &row, &job_id, attempts, sent, &settings, &platform)
+            })
         })
         .await
     }
@@ -174,7 +196,12 @@ impl Dispatcher {
     async fn expire_old(&self) -> Result<(), ApiError> {
         let cutoff = now() - secs(self.state.settings.dispatcher.request_ttl);
         db::run(&self.state.pool, move |conn| {
-            let open = [RequestState::Submitted, RequestState::AwaitingIssuer, RequestState::ManualReview].map(RequestState::as_str);
+            let open = [
+                RequestState::Submitted,
+                RequestState::AwaitingIssuer,
+                RequestState::ManualReview,
+            ]
+            .map(RequestState::as_str);
             let ids: Vec<String> = verification_requests::table
                 .filter(verification_requests::state.eq_any(open))
                 .filter(verification_requests::created_at.lt(cutoff))
@@ -184,8 +211,15 @@ impl Dispatcher {
             for id in ids {
                 write_transaction(conn, |conn| {
                     if let Some(row) = requests::find(conn, &id)? {
-                        requests::transition(conn, &row, RequestState::Expired, Some("open longer than the request time to live"), "dispatcher")?;
-                        diesel::delete(jobs::table.filter(jobs::request_id.eq(&id))).execute(conn)?;
+                        requests::transition(
+                            conn,
+                            &row,
+                            RequestState::Expired,
+                            Some("open longer than the request time to live"),
+                            "dispatcher",
+                        )?;
+                        diesel::delete(jobs::table.filter(jobs::request_id.eq(&id)))
+                            .execute(conn)?;
                     }
                     Ok::<_, ApiError>(())
                 })?;
@@ -197,13 +231,26 @@ impl Dispatcher {
 }
 
 fn finish(conn: &mut DbConnection, job_id: &str) -> QueryResult<()> {
-    diesel::delete(jobs::table.find(job_id)).execute(conn).map(|_| ())
+    diesel::delete(jobs::table.find(job_id))
+        .execute(conn)
+        .map(|_| ())
 }
 
-fn to_manual_review(conn: &mut DbConnection, row: &RequestRow, reason: &str, job_id: &str) -> Result<(), ApiError> {
+fn to_manual_review(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    reason: &str,
+    job_id: &str,
+) -> Result<(), ApiError> {
     if let Some(current) = requests::find(conn, &row.id)? {
         if current.state().can_become(RequestState::ManualReview) {
-            requests::transition(conn, &current, RequestState::ManualReview, Some(reason), "dispatcher")?;
+            requests::transition(
+                conn,
+                &current,
+                RequestState::ManualReview,
+                Some(reason),
+                "dispatcher",
+            )?;
         }
     }
     finish(conn, job_id)?;
@@ -211,16 +258,35 @@ fn to_manual_review(conn: &mut DbConnection, row: &RequestRow, reason: &str, job
 }
 
 /// Before the call, in its own commit: returns what to send, or None when nothing is to be sent.
-fn prepare(conn: &mut DbConnection, state: &AppState, job_id: &str, request_id: &str, platform: &str) -> Result<Option<(RequestRow, String, String)>, ApiError> {
+fn prepare(
+    conn: &mut DbConnection,
+    state: &AppState,
+    job_id: &str,
+    request_id: &str,
+    platform: &str,
+) -> Result<Option<(RequestRow, String, String)>, ApiError> {
     let Some(row) = requests::find(conn, request_id)? else {
         finish(conn, job_id)?;
         return Ok(None);
     };
-    let body = registry::find_body(conn, &row.issuing_body_id)?.ok_or(diesel::result::Error::NotFound)?;
-    let base_url = match (row.state(), body.verification_mode.as_str(), &body.api_base_url) {
-        (RequestState::Submitted | RequestState::AwaitingIssuer, "api", Some(url)) if body.status == "active" => url.clone(),
+    let body =
+        registry::find_body(conn, &row.issuing_body_id)?.ok_or(diesel::result::Error::NotFound)?;
+    let base_url = match (
+        row.state(),
+        body.verification_mode.as_str(),
+        &body.api_base_url,
+    ) {
+        (RequestState::Submitted | RequestState::AwaitingIssuer, "api", Some(url))
+            if body.status == "active" =>
+        {
+            url.clone()
+        }
         (RequestState::Submitted, _, _) => {
-            let reason = if body.status != "active" { "issuing_body_suspended" } else { "manual_mode" };
+            let reason = if body.status != "active" {
+                "issuing_body_suspended"
+            } else {
+                "manual_mode"
+            };
             to_manual_review(conn, &row, reason, job_id)?;
             return Ok(None);
         }
@@ -232,8 +298,14 @@ fn prepare(conn: &mut DbConnection, state: &AppState, job_id: &str, request_id: 
     if row.state() == RequestState::Submitted {
         requests::transition(conn, &row, RequestState::AwaitingIssuer, None, "dispatcher")?;
     }
-    let qualification_code: String = qualifications::table.find(&row.qualification_id).select(qualifications::code).first(conn)?;
-    let date_of_birth: chrono::NaiveDate = holders::table.find(&row.holder_id).select(holders::date_of_birth).first(conn)?;
+    let qualification_code: String = qualifications::table
+        .find(&row.qualification_id)
+        .select(qualifications::code)
+        .first(conn)?;
+    let date_of_birth: chrono::NaiveDate = holders::table
+        .find(&row.holder_id)
+        .select(holders::date_of_birth)
+        .first(conn)?;
     let iat = Utc::now().timestamp();
     let message = VerificationRequest {
         iss: platform.to_owned(),
@@ -250,7 +322,8 @@ fn prepare(conn: &mut DbConnection, state: &AppState, job_id: &str, request_id: 
         callback_url: format!("{platform}/v1/issuer-callbacks"),
     };
     let key = state.keys.active();
-    let token = protocol::sign(&message, REQUEST_TYP, &key.kid, &key.signing).map_err(ApiError::internal)?;
+    let token = protocol::sign(&message, REQUEST_TYP, &key.kid, &key.signing)
+        .map_err(ApiError::internal)?;
     diesel::update(verification_requests::table.find(&row.id))
         .set((
             verification_requests::last_request_jti.eq(&message.jti),
@@ -262,19 +335,42 @@ fn prepare(conn: &mut DbConnection, state: &AppState, job_id: &str, request_id: 
 }
 
 /// After the call: settle, schedule a retry or a re-ask, or hand over to manual review.
-fn conclude(conn: &mut DbConnection, row: &RequestRow, job_id: &str, attempts: i32, sent: Sent, settings: &crate::config::DispatcherSettings, platform: &str) -> Result<(), ApiError> {
+fn conclude(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    job_id: &str,
+    attempts: i32,
+    sent: Sent,
+    settings: &crate::config::DispatcherSettings,
+    platform: &str,
+) -> Result<(), ApiError> {
     match sent {
         Sent::Answer(token) => {
-            let verified = super::answers::verify(conn, &token, platform).and_then(|(body, answer)| match &answer.body {
-                AnswerBody::VerificationResult { request_id, .. } if *request_id == row.id && body.id == row.issuing_body_id => Ok((body, answer)),
-                _ => Err(ApiError::forbidden("not_addressed_to_body", "The answer is about another request.")),
-            });
+            let verified =
+                super::answers::verify(conn, &token, platform).and_then(|(body, answer)| {
+                    match &answer.body {
+                        AnswerBody::VerificationResult { request_id, .. }
+                            if *request_id == row.id && body.id == row.issuing_body_id =>
+                        {
+                            Ok((body, answer))
+                        }
+                        _ => Err(ApiError::forbidden(
+                            "not_addressed_to_body",
+                            "The answer is about another request.",
+                        )),
+                    }
+                });
             match verified {
                 Ok((body, answer)) => {
                     super::answers::apply(conn, &body, &answer, &token, Method::IssuerApi)?;
                     finish(conn, job_id)?;
                 }
-                Err(e) => to_manual_review(conn, row, &format!("untrusted_answer: {}", e.detail), job_id)?,
+                Err(e) => to_manual_review(
+                    conn,
+                    row,
+                    &format!("untrusted_answer: {}", e.detail),
+                    job_id,
+                )?,
             }
         }
         Sent::Accepted => reschedule(conn, job_id, now() + secs(settings.reask_after), 0, None)?,
@@ -285,15 +381,29 @@ fn conclude(conn: &mut DbConnection, row: &RequestRow, job_id: &str, attempts: i
             } else {
                 let delay = backoff(settings.retry_base, attempts);
                 tracing::info!(request_id = %row.id, %error, delay_ms = delay.as_millis() as u64, "issuing body unreachable; retrying");
-                reschedule(conn, job_id, now() + secs(delay), attempts + 1, Some(&error))?;
+                reschedule(
+                    conn,
+                    job_id,
+                    now() + secs(delay),
+                    attempts + 1,
+                    Some(&error),
+                )?;
             }
         }
-        Sent::Refused(reason) => to_manual_review(conn, row, &format!("issuer_refused: {reason}"), job_id)?,
+        Sent::Refused(reason) => {
+            to_manual_review(conn, row, &format!("issuer_refused: {reason}"), job_id)?
+        }
     }
     Ok(())
 }
 
-fn reschedule(conn: &mut DbConnection, job_id: &str, run_at: NaiveDateTime, attempts: i32, error: Option<&str>) -> QueryResult<()> {
+fn reschedule(
+    conn: &mut DbConnection,
+    job_id: &str,
+    run_at: NaiveDateTime,
+    attempts: i32,
+    error: Option<&str>,
+) -> QueryResult<()> {
     diesel::update(jobs::table.find(job_id))
         .set((
             jobs::run_at.eq(run_at),
@@ -308,7 +418,9 @@ fn reschedule(conn: &mut DbConnection, job_id: &str, run_at: NaiveDateTime, atte
 
 /// Exponential backoff with full jitter: a random delay up to base × 2^attempts (capped).
 pub fn backoff(base: Duration, attempts: i32) -> Duration {
-    let ceiling = base.saturating_mul(1u32 << attempts.clamp(0, 20)).min(Duration::from_secs(MAX_BACKOFF_SECS));
+    let ceiling = base
+        .saturating_mul(1u32 << attempts.clamp(0, 20))
+        .min(Duration::from_secs(MAX_BACKOFF_SECS));
     let fraction = f64::from(OsRng.next_u32()) / f64::from(u32::MAX);
     ceiling.mul_f64(0.5 + fraction / 2.0)
 }

@@ -2,6 +2,6 @@
 
 pub mod queries;
 pub mod review;
-pub mod settle;
 pub mod routes;
+pub mod settle;
 pub mod types;

@@ -4,8 +4,12 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::types::{holder_reason, open_key, AdminRequestView, Evidence, HistoryItem, NewRequest, RequestView};
-use crate::db::schema::{issuing_bodies, jobs, qualifications, request_events, verification_requests};
+use super::types::{
+    holder_reason, open_key, AdminRequestView, Evidence, HistoryItem, NewRequest, RequestView,
+};
+use crate::db::schema::{
+    issuing_bodies, jobs, qualifications, request_events, verification_requests,
+};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
@@ -52,7 +56,13 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub fn add_event(conn: &mut DbConnection, request_id: &str, state: RequestState, reason: Option<&str>, actor: &str) -> QueryResult<()> {
+pub fn add_event(
+    conn: &mut DbConnection,
+    request_id: &str,
+    state: RequestState,
+    reason: Option<&str>,
+    actor: &str,
+) -> QueryResult<()> {
     diesel::insert_into(request_events::table)
         .values((
             request_events::id.eq(new_id()),
@@ -67,7 +77,12 @@ pub fn add_event(conn: &mut DbConnection, request_id: &str, state: RequestState,
 }
 
 /// Queues work for the dispatcher, due at `run_at`.
-pub fn enqueue(conn: &mut DbConnection, kind: &str, request_id: &str, run_at: NaiveDateTime) -> QueryResult<()> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    kind: &str,
+    request_id: &str,
+    run_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::id.eq(new_id()),
@@ -82,7 +97,13 @@ pub fn enqueue(conn: &mut DbConnection, kind: &str, request_id: &str, run_at: Na
 }
 
 /// Inserts a submitted request, its first event and its dispatch job.
-pub fn insert(conn: &mut DbConnection, holder_id: &str, qualification_id: &str, issuing_body_id: &str, new: &NewRequest) -> QueryResult<String> {
+pub fn insert(
+    conn: &mut DbConnection,
+    holder_id: &str,
+    qualification_id: &str,
+    issuing_body_id: &str,
+    new: &NewRequest,
+) -> QueryResult<String> {
     let id = new_id();
     let at = now();
     diesel::insert_into(verification_requests::table)
@@ -98,7 +119,11 @@ pub fn insert(conn: &mut DbConnection, holder_id: &str, qualification_id: &str, 
             verification_requests::applying_from.eq(&new.applying_from),
             verification_requests::note.eq(&new.note),
             verification_requests::state.eq(RequestState::Submitted.as_str()),
-            verification_requests::open_key.eq(open_key(holder_id, qualification_id, &new.certificate_number)),
+            verification_requests::open_key.eq(open_key(
+                holder_id,
+                qualification_id,
+                &new.certificate_number,
+            )),
             verification_requests::created_at.eq(at),
             verification_requests::updated_at.eq(at),
         ))
@@ -109,23 +134,49 @@ pub fn insert(conn: &mut DbConnection, holder_id: &str, qualification_id: &str, 
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
-    verification_requests::table.find(id).select(RequestRow::as_select()).first(conn).optional()
+    verification_requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Moves a request to `to` if the table allows it from its current state; records the event.
-pub fn transition(conn: &mut DbConnection, row: &RequestRow, to: RequestState, reason: Option<&str>, actor: &str) -> Result<(), ApiError> {
+pub fn transition(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    to: RequestState,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), ApiError> {
     let from = row.state();
-    from.become_(to).map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
+    from.become_(to)
+        .map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
     // Guarded by the state read before: a concurrent change makes this update miss.
-    let updated = diesel::update(verification_requests::table.find(&row.id).filter(verification_requests::state.eq(from.as_str())))
-        .set((
-            verification_requests::state.eq(to.as_str()),
-            verification_requests::open_key.eq(if to.is_open() { Some(open_key(&row.holder_id, &row.qualification_id, &row.certificate_number)) } else { None }),
-            verification_requests::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        verification_requests::table
+            .find(&row.id)
+            .filter(verification_requests::state.eq(from.as_str())),
+    )
+    .set((
+        verification_requests::state.eq(to.as_str()),
+        verification_requests::open_key.eq(if to.is_open() {
+            Some(open_key(
+                &row.holder_id,
+                &row.qualification_id,
+                &row.certificate_number,
+            ))
+        } else {
+            None
+        }),
+        verification_requests::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
     if updated == 0 {
-        return Err(ApiError::conflict("state_changed", "The request changed meanwhile; read it again."));
+        return Err(ApiError::conflict(
+            "state_changed",
+            "The request changed meanwhile; read it again.",
+        ));
     }
     add_event(conn, &row.id, to, reason, actor)?;
     Ok(())
@@ -135,20 +186,31 @@ fn history(conn: &mut DbConnection, id: &str, for_holder: bool) -> QueryResult<V
     let rows: Vec<(String, NaiveDateTime, Option<String>)> = request_events::table
         .filter(request_events::request_id.eq(id))
         .order(request_events::id.asc())
-        .select((request_events::state, request_events::at, request_events::reason))
+        .select((
+            request_events::state,
+            request_events::at,
+            request_events::reason,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(state, at, reason)| {
             let state = RequestState::parse(&state)?;
-            let reason = if for_holder { holder_reason(state, reason.as_deref()) } else { reason };
+            let reason = if for_holder {
+                holder_reason(state, reason.as_deref())
+            } else {
+                reason
+            };
             Some(HistoryItem { state, at, reason })
         })
         .collect())
 }
 
 pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestView> {
-    let code: String = qualifications::table.find(&row.qualification_id).select(qualifications::code).first(conn)?;
+    let code: String = qualifications::table
+        .find(&row.qualification_id)
+        .select(qualifications::code)
+        .first(conn)?;
     Ok(RequestView {
         id: row.id.clone(),
         state: row.state(),
@@ -160,7 +222,14 @@ pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestVie
         expires_on: row.expires_on,
         applying_from: row.applying_from.clone(),
         note: row.note.clone(),
-        evidence: row.evidence_sha256.clone().zip(row.evidence_type.clone()).map(|(sha256, content_type)| Evidence { sha256, content_type }),
+        evidence: row
+            .evidence_sha256
+            .clone()
+            .zip(row.evidence_type.clone())
+            .map(|(sha256, content_type)| Evidence {
+                sha256,
+                content_type,
+            }),
         history: history(conn, &row.id, true)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -170,7 +239,10 @@ pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestVie
 pub fn admin_view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<AdminRequestView> {
     let mut request = view(conn, row)?;
     request.history = history(conn, &row.id, false)?;
-    let body_code: String = issuing_bodies::table.find(&row.issuing_body_id).select(issuing_bodies::code).first(conn)?;
+    let body_code: String = issuing_bodies::table
+        .find(&row.issuing_body_id)
+        .select(issuing_bodies::code)
+        .first(conn)?;
     Ok(AdminRequestView {
         request,
         holder_id: row.holder_id.clone(),
@@ -183,7 +255,12 @@ pub fn admin_view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<Admi
 }
 
 /// A holder's requests, newest first, one page after `before`.
-pub fn list_for_holder(conn: &mut DbConnection, holder_id: &str, before: Option<&str>, limit: i64) -> QueryResult<Vec<RequestRow>> {
+pub fn list_for_holder(
+    conn: &mut DbConnection,
+    holder_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
     let mut query = verification_requests::table
         .filter(verification_requests::holder_id.eq(holder_id))
         .select(RequestRow::as_select())
@@ -191,10 +268,18 @@ pub fn list_for_holder(conn: &mut DbConnection, holder_id: &str, before: Option<
     if let Some(before) = before {
         query = query.filter(verification_requests::id.lt(before.to_owned()));
     }
-    query.order(verification_requests::id.desc()).limit(limit).load(conn)
+    query
+        .order(verification_requests::id.desc())
+        .limit(limit)
+        .load(conn)
 }
 
-pub fn list_in_state(conn: &mut DbConnection, state: RequestState, after: Option<&str>, limit: i64) -> QueryResult<Vec<RequestRow>> {
+pub fn list_in_state(
+    conn: &mut DbConnection,
+    state: RequestState,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
     let mut query = verification_requests::table
         .filter(verification_requests::state.eq(state.as_str()))
         .select(RequestRow::as_select())
@@ -202,5 +287,8 @@ pub fn list_in_state(conn: &mut DbConnection, state: RequestState, after: Option
     if let Some(after) = after {
         query = query.filter(verification_requests::id.gt(after.to_owned()));
     }
-    query.order(verification_requests::id.asc()).limit(limit).load(conn)
+    query
+        .order(verification_requests::id.asc())
+        .limit(limit)
+        .load(conn)
 }

@@ -24,18 +24,34 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Requests waiting for an admin's decision, oldest first.
 #[utoipa::path(tag = "admin", security(("client_credentials" = ["admin"])), params(ListParams), responses((status = 200, body = Page<AdminRequestView>)))]
 #[get("/v1/admin/review-queue")]
-pub async fn queue(state: web::Data<AppState>, _admin: Admin, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn queue(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
     let limit = params.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."));
     }
     let cursor = params.cursor.clone();
     let page = db::run(&state.pool, move |conn| {
-        let mut rows = queries::list_in_state(conn, RequestState::ManualReview, cursor.as_deref(), limit + 1)?;
+        let mut rows = queries::list_in_state(
+            conn,
+            RequestState::ManualReview,
+            cursor.as_deref(),
+            limit + 1,
+        )?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-        let items = rows.iter().map(|r| queries::admin_view(conn, r)).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if more {
+            rows.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        let items = rows
+            .iter()
+            .map(|r| queries::admin_view(conn, r))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
     })
     .await?;
@@ -57,25 +73,57 @@ pub struct Decision {
 #[utoipa::path(tag = "admin", security(("client_credentials" = ["admin"])), params(("id" = String, Path)), request_body = Decision,
     responses((status = 200, body = AdminRequestView), (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "Not in manual review")))]
 #[post("/v1/admin/verification-requests/{id}/decision")]
-pub async fn decide(state: web::Data<AppState>, admin: Admin, id: web::Path<String>, body: web::Json<Decision>) -> Result<HttpResponse, ApiError> {
-    let Decision { decision, note, outcome } = body.into_inner();
+pub async fn decide(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<String>,
+    body: web::Json<Decision>,
+) -> Result<HttpResponse, ApiError> {
+    let Decision {
+        decision,
+        note,
+        outcome,
+    } = body.into_inner();
     let outcome = match (decision.as_str(), outcome.as_deref()) {
         ("confirmed", None) => Outcome::Confirmed,
         ("rejected", None | Some("mismatch")) => Outcome::Mismatch,
         ("rejected", Some("not_found")) => Outcome::NotFound,
-        _ => return Err(ApiError::validation(vec![FieldError::new("decision", "invalid", "confirmed, or rejected with outcome not_found or mismatch.")])),
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "decision",
+                "invalid",
+                "confirmed, or rejected with outcome not_found or mismatch.",
+            )]))
+        }
     };
     let note = note.trim().to_owned();
     if note.is_empty() || note.chars().count() > 2000 {
-        return Err(ApiError::validation(vec![FieldError::new("note", "invalid", "1 to 2000 characters.")]));
+        return Err(ApiError::validation(vec![FieldError::new(
+            "note",
+            "invalid",
+            "1 to 2000 characters.",
+        )]));
     }
     let view = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
-            let row = queries::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No such verification request."))?;
+            let row = queries::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("No such verification request."))?;
             if row.state() != RequestState::ManualReview {
-                return Err(ApiError::conflict("not_in_review", format!("The request is {}, not in manual review.", row.state().as_str())));
+                return Err(ApiError::conflict(
+                    "not_in_review",
+                    format!(
+                        "The request is {}, not in manual review.",
+                        row.state().as_str()
+                    ),
+                ));
             }
-            let settlement = Settlement { outcome, method: Method::ManualReview, certificate_facts: None, actor: &admin.id, note: Some(&note) };
+            let settlement = Settlement {
+                outcome,
+                method: Method::ManualReview,
+                certificate_facts: None,
+                actor: &admin.id,
+                note: Some(&note),
+            };
             settle(conn, &row, &settlement)?;
             let row = queries::find(conn, &row.id)?.ok_or(DieselError::NotFound)?;
             Ok(queries::admin_view(conn, &row)?)

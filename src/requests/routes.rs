@@ -24,7 +24,11 @@ use crate::startup::AppState;
 pub const EVIDENCE_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create).service(list).service(get_one).service(withdraw).service(put_evidence);
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(withdraw)
+        .service(put_evidence);
 }
 
 fn own(conn: &mut DbConnection, holder: &Holder, id: &str) -> Result<RequestRow, ApiError> {
@@ -41,32 +45,62 @@ fn own(conn: &mut DbConnection, holder: &Holder, id: &str) -> Result<RequestRow,
     responses((status = 201, body = RequestView),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "An open request exists, or the first request with this key is still running")))]
 #[post("/v1/verification-requests")]
-pub async fn create(req: HttpRequest, state: web::Data<AppState>, holder: Holder, body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    holder: Holder,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
     let key = idempotency::key_of(&req)?;
     let body = body.into_inner();
     let fingerprint = idempotency::fingerprint(&body)?;
-    let parsed: CreateRequest = serde_json::from_value(body)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("The body does not have the expected shape: {e}")))?;
-    let new = parsed.validate(chrono::Utc::now().date_naive()).map_err(ApiError::validation)?;
+    let parsed: CreateRequest = serde_json::from_value(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("The body does not have the expected shape: {e}"),
+        )
+    })?;
+    let new = parsed
+        .validate(chrono::Utc::now().date_naive())
+        .map_err(ApiError::validation)?;
     let principal = format!("holder:{}", holder.id);
     let stored = db::run(&state.pool, move |conn| {
-        let claim = match write_transaction(conn, |c| idempotency::begin(c, &principal, &key, &fingerprint))? {
+        let claim = match write_transaction(conn, |c| {
+            idempotency::begin(c, &principal, &key, &fingerprint)
+        })? {
             Begin::Replay(stored) => return Ok(stored),
             Begin::Fresh(claim) => claim,
         };
         let created = write_transaction(conn, |conn| {
-            let (q, body) = registry::find_qualification(conn, &new.qualification)?.ok_or_else(|| {
-                ApiError::validation(vec![FieldError::new("qualification_id", "unknown", "No such qualification.")])
-            })?;
+            let (q, body) =
+                registry::find_qualification(conn, &new.qualification)?.ok_or_else(|| {
+                    ApiError::validation(vec![FieldError::new(
+                        "qualification_id",
+                        "unknown",
+                        "No such qualification.",
+                    )])
+                })?;
             if q.status != "listed" {
-                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qualification_not_listed", "This qualification has been removed from the list."));
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "qualification_not_listed",
+                    "This qualification has been removed from the list.",
+                ));
             }
             if body.status != "active" {
-                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "issuing_body_suspended", "The issuing body of this qualification is suspended."));
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "issuing_body_suspended",
+                    "The issuing body of this qualification is suspended.",
+                ));
             }
             let id = match queries::insert(conn, &holder.id, &q.id, &body.id, &new) {
                 Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(ApiError::conflict("open_request_exists", "An open request for this certificate exists."))
+                    return Err(ApiError::conflict(
+                        "open_request_exists",
+                        "An open request for this certificate exists.",
+                    ))
                 }
                 other => other?,
             };
@@ -77,7 +111,11 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, holder: Holder
             Ok(text)
         });
         match created {
-            Ok(body) => Ok(Stored { status: StatusCode::CREATED, body, replayed: false }),
+            Ok(body) => Ok(Stored {
+                status: StatusCode::CREATED,
+                body,
+                replayed: false,
+            }),
             Err(e) => {
                 idempotency::abandon(conn, &claim)?;
                 Err(e)
@@ -99,7 +137,11 @@ pub struct ListParams {
 /// The calling holder's requests, newest first.
 #[utoipa::path(tag = "requests", security(("holder_token" = [])), params(ListParams), responses((status = 200, body = Page<RequestView>)))]
 #[get("/v1/verification-requests")]
-pub async fn list(state: web::Data<AppState>, holder: Holder, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    holder: Holder,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
     let limit = params.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."));
@@ -109,8 +151,15 @@ pub async fn list(state: web::Data<AppState>, holder: Holder, params: web::Query
         let mut rows = queries::list_for_holder(conn, &holder.id, cursor.as_deref(), limit + 1)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-        let items = rows.iter().map(|r| queries::view(conn, r)).collect::<QueryResult<Vec<_>>>()?;
+        let next_cursor = if more {
+            rows.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        let items = rows
+            .iter()
+            .map(|r| queries::view(conn, r))
+            .collect::<QueryResult<Vec<_>>>()?;
         Ok(Page { items, next_cursor })
     })
     .await?;
@@ -120,7 +169,11 @@ pub async fn list(state: web::Data<AppState>, holder: Holder, params: web::Query
 /// One of the calling holder's requests, with its history.
 #[utoipa::path(tag = "requests", security(("holder_token" = [])), params(("id" = String, Path)), responses((status = 200, body = RequestView)))]
 #[get("/v1/verification-requests/{id}")]
-pub async fn get_one(state: web::Data<AppState>, holder: Holder, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    holder: Holder,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let view = db::run(&state.pool, move |conn| {
         let row = own(conn, &holder, &id)?;
         Ok(queries::view(conn, &row)?)
@@ -133,11 +186,21 @@ pub async fn get_one(state: web::Data<AppState>, holder: Holder, id: web::Path<S
 #[utoipa::path(tag = "requests", security(("holder_token" = [])), params(("id" = String, Path)),
     responses((status = 200, body = RequestView), (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The request is no longer open")))]
 #[post("/v1/verification-requests/{id}/withdraw")]
-pub async fn withdraw(state: web::Data<AppState>, holder: Holder, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    holder: Holder,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let view = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let row = own(conn, &holder, &id)?;
-            queries::transition(conn, &row, RequestState::Withdrawn, Some("withdrawn by the holder"), &holder.id)?;
+            queries::transition(
+                conn,
+                &row,
+                RequestState::Withdrawn,
+                Some("withdrawn by the holder"),
+                &holder.id,
+            )?;
             let row = queries::find(conn, &row.id)?.ok_or(DieselError::NotFound)?;
             Ok(queries::view(conn, &row)?)
         })
@@ -159,25 +222,43 @@ fn evidence_type(bytes: &[u8]) -> Option<&'static str> {
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A PDF, JPEG or PNG, at most 5 MB"),
     responses((status = 200, body = RequestView)))]
 #[put("/v1/verification-requests/{id}/evidence")]
-pub async fn put_evidence(state: web::Data<AppState>, holder: Holder, id: web::Path<String>, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn put_evidence(
+    state: web::Data<AppState>,
+    holder: Holder,
+    id: web::Path<String>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
         if bytes.len() + chunk.len() > EVIDENCE_LIMIT_BYTES {
-            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Evidence is limited to 5 MB."));
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Evidence is limited to 5 MB.",
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
-    let content_type = evidence_type(&bytes)
-        .ok_or_else(|| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Evidence must be a PDF, JPEG or PNG."))?;
+    let content_type = evidence_type(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Evidence must be a PDF, JPEG or PNG.",
+        )
+    })?;
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let view = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let row = own(conn, &holder, &id)?;
             if !row.state().is_open() {
-                return Err(ApiError::conflict("request_closed", "Evidence can only be added to an open request."));
+                return Err(ApiError::conflict(
+                    "request_closed",
+                    "Evidence can only be added to an open request.",
+                ));
             }
-            let exists: bool = diesel::select(diesel::dsl::exists(evidence::table.find(&sha256))).get_result(conn)?;
+            let exists: bool = diesel::select(diesel::dsl::exists(evidence::table.find(&sha256)))
+                .get_result(conn)?;
             if !exists {
                 diesel::insert_into(evidence::table)
                     .values((
@@ -190,7 +271,10 @@ pub async fn put_evidence(state: web::Data<AppState>, holder: Holder, id: web::P
                     .execute(conn)?;
             }
             diesel::update(verification_requests::table.find(&row.id))
-                .set((verification_requests::evidence_sha256.eq(&sha256), verification_requests::evidence_type.eq(content_type)))
+                .set((
+                    verification_requests::evidence_sha256.eq(&sha256),
+                    verification_requests::evidence_type.eq(content_type),
+                ))
                 .execute(conn)?;
             let row = queries::find(conn, &row.id)?.ok_or(DieselError::NotFound)?;
             Ok(queries::view(conn, &row)?)

@@ -37,7 +37,11 @@ pub struct Settlement<'a> {
     pub note: Option<&'a str>,
 }
 
-pub fn settle(conn: &mut DbConnection, row: &RequestRow, s: &Settlement<'_>) -> Result<(), ApiError> {
+pub fn settle(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    s: &Settlement<'_>,
+) -> Result<(), ApiError> {
     let to = match s.outcome {
         Outcome::Confirmed => RequestState::Confirmed,
         Outcome::NotFound | Outcome::Mismatch => RequestState::Rejected,

@@ -47,28 +47,58 @@ impl CreateRequest {
     pub fn validate(self, today: NaiveDate) -> Result<NewRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
         let number = self.certificate_number.trim().to_owned();
-        if number.is_empty() || number.chars().count() > 64 || number.chars().any(char::is_control) {
-            errors.push(FieldError::new("certificate_number", "invalid", "1 to 64 printable characters."));
+        if number.is_empty() || number.chars().count() > 64 || number.chars().any(char::is_control)
+        {
+            errors.push(FieldError::new(
+                "certificate_number",
+                "invalid",
+                "1 to 64 printable characters.",
+            ));
         }
         let name = self.name_on_certificate.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            errors.push(FieldError::new("name_on_certificate", "invalid", "1 to 200 printable characters."));
+            errors.push(FieldError::new(
+                "name_on_certificate",
+                "invalid",
+                "1 to 200 printable characters.",
+            ));
         }
         let issued_on = date(&self.issued_on);
         match issued_on {
-            None => errors.push(FieldError::new("issued_on", "invalid", "A date as YYYY-MM-DD.")),
-            Some(d) if d > today => errors.push(FieldError::new("issued_on", "in_future", "A certificate cannot be issued after today.")),
+            None => errors.push(FieldError::new(
+                "issued_on",
+                "invalid",
+                "A date as YYYY-MM-DD.",
+            )),
+            Some(d) if d > today => errors.push(FieldError::new(
+                "issued_on",
+                "in_future",
+                "A certificate cannot be issued after today.",
+            )),
             _ => {}
         }
-        let expires_on = match self.expires_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let expires_on = match self
+            .expires_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(s) => match (date(s), issued_on) {
                 (None, _) => {
-                    errors.push(FieldError::new("expires_on", "invalid", "A date as YYYY-MM-DD, or null."));
+                    errors.push(FieldError::new(
+                        "expires_on",
+                        "invalid",
+                        "A date as YYYY-MM-DD, or null.",
+                    ));
                     None
                 }
                 (Some(e), Some(i)) if e < i => {
-                    errors.push(FieldError::new("expires_on", "before_issue", "Cannot expire before it was issued."));
+                    errors.push(FieldError::new(
+                        "expires_on",
+                        "before_issue",
+                        "Cannot expire before it was issued.",
+                    ));
                     None
                 }
                 (Some(e), _) => Some(e),
@@ -76,11 +106,22 @@ impl CreateRequest {
         };
         let applying_from = country_code(&self.applying_from);
         if applying_from.is_none() {
-            errors.push(FieldError::new("applying_from", "invalid", "An ISO 3166-1 alpha-2 code."));
+            errors.push(FieldError::new(
+                "applying_from",
+                "invalid",
+                "An ISO 3166-1 alpha-2 code.",
+            ));
         }
-        let note = self.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let note = self
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-            errors.push(FieldError::new("note", "too_long", "At most 2000 characters."));
+            errors.push(FieldError::new(
+                "note",
+                "too_long",
+                "At most 2000 characters.",
+            ));
         }
         match (errors.is_empty(), issued_on, applying_from) {
             (true, Some(issued_on), Some(applying_from)) => Ok(NewRequest {
@@ -99,7 +140,11 @@ impl CreateRequest {
 
 /// The key that allows one open request per holder, qualification and certificate number.
 pub fn open_key(holder_id: &str, qualification_id: &str, certificate_number: &str) -> String {
-    let number: String = certificate_number.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect();
+    let number: String = certificate_number
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
     format!("{holder_id}|{qualification_id}|{number}")
 }
 
@@ -193,8 +238,21 @@ mod tests {
         b.expires_on = Some("soon".into());
         b.applying_from = "Brazil".into();
         b.name_on_certificate = " ".into();
-        let fields: Vec<_> = b.validate(today()).unwrap_err().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name_on_certificate", "issued_on", "expires_on", "applying_from"]);
+        let fields: Vec<_> = b
+            .validate(today())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "name_on_certificate",
+                "issued_on",
+                "expires_on",
+                "applying_from"
+            ]
+        );
         let mut b = body();
         b.expires_on = Some("2019-01-01".into());
         assert_eq!(b.validate(today()).unwrap_err()[0].code, "before_issue");
@@ -202,14 +260,29 @@ mod tests {
 
     #[test]
     fn the_open_key_ignores_case_spaces_and_hyphens_of_the_number() {
-        assert_eq!(open_key("h", "q", "acca 12-3"), open_key("h", "q", "ACCA123"));
-        assert_ne!(open_key("h", "q", "ACCA123"), open_key("h2", "q", "ACCA123"));
+        assert_eq!(
+            open_key("h", "q", "acca 12-3"),
+            open_key("h", "q", "ACCA123")
+        );
+        assert_ne!(
+            open_key("h", "q", "ACCA123"),
+            open_key("h2", "q", "ACCA123")
+        );
     }
 
     #[test]
     fn a_holder_sees_only_not_confirmed_for_a_rejection() {
-        assert_eq!(holder_reason(RequestState::Rejected, Some("not_found")).as_deref(), Some("not_confirmed"));
-        assert_eq!(holder_reason(RequestState::Rejected, Some("mismatch")).as_deref(), Some("not_confirmed"));
-        assert_eq!(holder_reason(RequestState::Withdrawn, Some("by holder")).as_deref(), Some("by holder"));
+        assert_eq!(
+            holder_reason(RequestState::Rejected, Some("not_found")).as_deref(),
+            Some("not_confirmed")
+        );
+        assert_eq!(
+            holder_reason(RequestState::Rejected, Some("mismatch")).as_deref(),
+            Some("not_confirmed")
+        );
+        assert_eq!(
+            holder_reason(RequestState::Withdrawn, Some("by holder")).as_deref(),
+            Some("by holder")
+        );
     }
 }

@@ -315,3 +315,11 @@ pub fn codes(page: &Value) -> Vec<String> {
         .map(|q| q["code"].as_str().unwrap().to_owned())
         .collect()
 }
+
+impl TestApp {
+    pub async fn get_json_as(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, Some(token)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.expect("json")
+    }
+}

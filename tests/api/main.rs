@@ -13,3 +13,5 @@ mod openapi;
 mod registry_admin;
 mod registry_import;
 mod registry_search;
+mod requests;
+mod requests_helpers;
