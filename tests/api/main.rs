@@ -2,6 +2,7 @@
 //! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
 
 mod auth_tokens;
+mod callbacks;
 mod cli;
 mod errors;
 mod health;
