@@ -120,6 +120,7 @@ fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
             "/v1/qualifications?q=zzz-no-match",
         ];
         let mut samples: Vec<Duration> = Vec::with_capacity(REQUESTS);
+        let mut by_query: Vec<Vec<Duration>> = vec![Vec::new(); queries.len()];
         for i in 0..REQUESTS + 100 {
             let path = queries[i % queries.len()];
             let started = Instant::now();
@@ -128,7 +129,12 @@ fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
             res.bytes().await?;
             if i >= 100 {
                 samples.push(started.elapsed());
+                by_query[i % queries.len()].push(started.elapsed());
             }
+        }
+        for (path, mut times) in queries.iter().zip(by_query) {
+            times.sort();
+            println!("  {path}: median {:.2} ms", times[times.len() / 2].as_secs_f64() * 1e3);
         }
         samples.sort();
         let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];

@@ -422,6 +422,17 @@ pub fn apply(
     Ok(report)
 }
 
+/// After a large import commits: fresh planner statistics, so searches use the right
+/// indexes at once instead of after autovacuum's next pass (PostgreSQL only).
+pub fn after_commit(conn: &mut DbConnection, report: &ImportReport) -> QueryResult<()> {
+    const LARGE: usize = 500;
+    let changed = report.qualifications.created + report.qualifications.updated;
+    if let (DbConnection::Pg(pg), true) = (conn, changed >= LARGE) {
+        diesel::sql_query("ANALYZE qualifications, issuing_bodies").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The whole registry in the import format, ordered by code, so export → import round-trips.
 pub fn export(conn: &mut DbConnection) -> QueryResult<RegistryDocument> {
     let versions = list_versions::table

@@ -185,11 +185,13 @@ pub fn run(conn: &mut DbConnection, s: &Search) -> QueryResult<Page<Qualificatio
         query = query.filter(qualifications::status.eq(status));
     }
     if let Some(pattern) = &s.pattern {
-        query = query.filter(
-            qualifications::search_text
-                .like(pattern.clone())
-                .escape('\\'),
-        );
+        // Backslash is PostgreSQL's default LIKE escape, and a bound ESCAPE parameter keeps it
+        // from using the trigram index; SQLite has no default escape and needs the clause.
+        let like = qualifications::search_text.like(pattern.clone());
+        query = match conn {
+            DbConnection::Pg(_) => query.filter(like),
+            DbConnection::Sqlite(_) => query.filter(like.escape('\\')),
+        };
     }
     if let Some(after) = &s.after {
         query = query.filter(qualifications::id.gt(after.clone()));

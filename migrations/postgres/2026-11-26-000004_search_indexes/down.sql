@@ -1,0 +1,2 @@
+DROP INDEX qualifications_search_text;
+DROP INDEX qualifications_field;

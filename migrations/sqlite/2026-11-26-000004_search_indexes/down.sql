@@ -1,0 +1,1 @@
+DROP INDEX qualifications_field;
