@@ -67,6 +67,31 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
+/// Reads a raw body (imports, evidence, callbacks) up to `limit` bytes; more is a 413
+/// problem saying `what` is limited to that.
+pub async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+    what: &str,
+) -> Result<web::BytesMut, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("malformed_body", format!("The body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("{what} is limited to {limit} bytes."),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The routes the API serves, by path template and method, taken from the OpenAPI
 /// document so that the 404/405 decision can never drift from the real routes.
 #[derive(Debug, Default)]

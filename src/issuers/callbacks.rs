@@ -2,7 +2,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,7 +37,7 @@ pub struct CallbackAccepted {
 pub async fn callback(
     req: HttpRequest,
     state: web::Data<AppState>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req
         .headers()
@@ -52,18 +51,7 @@ pub async fn callback(
             "Callbacks are application/jwt.",
         ));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
-        if body.len() + chunk.len() > CALLBACK_LIMIT_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Callbacks are at most 16 KB.",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::problems::read_limited(payload, CALLBACK_LIMIT_BYTES, "A callback").await?;
     let token = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("malformed_message", "The body is not a compact JWS."))?
         .trim()

@@ -2,7 +2,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::import::{self, ImportReport, RegistryDocument};
@@ -17,24 +16,6 @@ pub const IMPORT_LIMIT_BYTES: usize = 32 * 1024 * 1024;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(import_registry);
-}
-
-async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("malformed_body", format!("The body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > IMPORT_LIMIT_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("Imports are limited to {IMPORT_LIMIT_BYTES} bytes."),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Parses an import body by its content type: the JSON document, or CSV rows of qualifications.
@@ -73,7 +54,7 @@ pub async fn import_registry(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = read_body(payload).await?;
+    let body = crate::problems::read_limited(payload, IMPORT_LIMIT_BYTES, "An import").await?;
     let doc = parse_document(&content_type, &body)?;
     let urls = UrlPolicy {
         allow_http: state.settings.allow_http_issuers,

@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -226,20 +225,9 @@ pub async fn put_evidence(
     state: web::Data<AppState>,
     holder: Holder,
     id: web::Path<String>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
-        if bytes.len() + chunk.len() > EVIDENCE_LIMIT_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Evidence is limited to 5 MB.",
-            ));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = crate::problems::read_limited(payload, EVIDENCE_LIMIT_BYTES, "Evidence").await?;
     let content_type = evidence_type(&bytes).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -323,3 +323,16 @@ impl TestApp {
         res.json().await.expect("json")
     }
 }
+
+impl TestApp {
+    /// Another instance of the service on the same database (and keys), on its own port.
+    pub async fn another_instance(&self) -> String {
+        let settings = Settings::from_vars(self.env.clone()).expect("settings");
+        let app = Application::build(settings)
+            .await
+            .expect("second instance builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+}

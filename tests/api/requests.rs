@@ -316,3 +316,58 @@ async fn a_body_that_is_down_and_comes_back_still_confirms() {
     assert_eq!(res.status(), 201);
     w.wait_for(&id, "confirmed").await;
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_the_queue_and_send_each_request_once() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    // A body that counts what it is asked, by request id, and answers 202.
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let counter = seen.clone();
+    let body = actix_web::HttpServer::new(move || {
+        let counter = counter.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move |jwt: String| {
+            let counter = counter.clone();
+            async move {
+                let claims: Value =
+                    jsonwebtoken::dangerous::insecure_decode_claims(jwt.trim()).unwrap();
+                *counter
+                    .lock()
+                    .unwrap()
+                    .entry(claims["request_id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+                actix_web::HttpResponse::Accepted().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = body.addrs()[0].port();
+    tokio::spawn(body.run());
+    let w = world(&[("CERTVERIFY_REASK_AFTER_SECONDS", "3600")], None).await;
+    let patch =
+        json!({"verification_mode": "api", "api_base_url": format!("http://127.0.0.1:{port}")});
+    assert_eq!(
+        w.app
+            .patch_json("/v1/admin/issuing-bodies/acca", &patch, &w.admin)
+            .await
+            .status(),
+        200
+    );
+    w.app.another_instance().await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(w.submit_ok(&format!("CERT-{i}"), "Ana Lima").await);
+    }
+    for id in &ids {
+        w.wait_for(id, "awaiting_issuer").await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), ids.len(), "every request was sent");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a request was sent twice: {seen:?}"
+    );
+}
