@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::input::{IssuingBodyInput, ListVersionInput, QualificationInput, UrlPolicy};
 use super::{queries, store};
-use crate::db::schema::{list_versions, qualifications};
+use crate::db::schema::qualifications;
 use crate::db::DbConnection;
 use crate::domain::qualification::Category;
 use crate::error::{ApiError, FieldError};
@@ -435,32 +435,15 @@ pub fn after_commit(conn: &mut DbConnection, report: &ImportReport) -> QueryResu
 
 /// The whole registry in the import format, ordered by code, so export → import round-trips.
 pub fn export(conn: &mut DbConnection) -> QueryResult<RegistryDocument> {
-    let versions = list_versions::table
-        .order(list_versions::created_at.asc())
-        .select((
-            list_versions::version,
-            list_versions::title,
-            list_versions::published_on,
-            list_versions::effective_on,
-            list_versions::notes,
-        ))
-        .load::<(
-            String,
-            String,
-            Option<chrono::NaiveDate>,
-            Option<chrono::NaiveDate>,
-            Option<String>,
-        )>(conn)?
+    let versions = queries::all_list_versions(conn)?
         .into_iter()
-        .map(
-            |(version, title, published_on, effective_on, notes)| ListVersionInput {
-                version,
-                title,
-                published_on,
-                effective_on,
-                notes,
-            },
-        )
+        .map(|v| ListVersionInput {
+            version: v.version,
+            title: v.title,
+            published_on: v.published_on,
+            effective_on: v.effective_on,
+            notes: v.notes,
+        })
         .collect();
     let mut bodies = Vec::new();
     for body in queries::all_bodies(conn)? {

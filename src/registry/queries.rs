@@ -1,5 +1,6 @@
 //! Registry storage: rows, look-ups, and the append-only change log.
 
+use super::types::ListVersion;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -8,7 +9,9 @@ use super::input::{IssuingBodyInput, QualificationInput, RemovalInput};
 use super::types::{
     HistoryEntry, IssuingBodySummary, IssuingBodyView, PublicJwk, QualificationView, Removal,
 };
-use crate::db::schema::{issuing_bodies, issuing_body_keys, qualifications, registry_changes};
+use crate::db::schema::{
+    issuing_bodies, issuing_body_keys, list_versions, qualifications, registry_changes,
+};
 use crate::db::DbConnection;
 use crate::domain::qualification::{Category, Equivalence, TitleLevel};
 
@@ -260,6 +263,14 @@ pub fn history(
             after: parse(after),
         })
         .collect())
+}
+
+/// Every list version, oldest first.
+pub fn all_list_versions(conn: &mut DbConnection) -> QueryResult<Vec<ListVersion>> {
+    list_versions::table
+        .order(list_versions::created_at.asc())
+        .select(ListVersion::as_select())
+        .load(conn)
 }
 
 pub fn find_body(conn: &mut DbConnection, id_or_code: &str) -> QueryResult<Option<IssuingBodyRow>> {

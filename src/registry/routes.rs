@@ -1,13 +1,12 @@
 //! Public reads of the registry: list versions, issuing bodies, qualifications.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 
 use super::queries;
 use super::search::{self, SearchParams};
 use super::types::{IssuingBodyView, ListVersion, Page, QualificationDetail, QualificationView};
 use crate::cache;
-use crate::db::{self, schema::list_versions};
+use crate::db;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -29,36 +28,7 @@ pub async fn list_versions_route(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = db::run(&state.pool, |conn| {
-        Ok(list_versions::table
-            .order(list_versions::created_at.asc())
-            .select((
-                list_versions::version,
-                list_versions::title,
-                list_versions::published_on,
-                list_versions::effective_on,
-                list_versions::notes,
-            ))
-            .load::<(
-                String,
-                String,
-                Option<chrono::NaiveDate>,
-                Option<chrono::NaiveDate>,
-                Option<String>,
-            )>(conn)?
-            .into_iter()
-            .map(
-                |(version, title, published_on, effective_on, notes)| ListVersion {
-                    version,
-                    title,
-                    published_on,
-                    effective_on,
-                    notes,
-                },
-            )
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let items = db::run(&state.pool, |conn| Ok(queries::all_list_versions(conn)?)).await?;
     cache::json(
         &req,
         &Page {

@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use crate::domain::qualification::{Category, Equivalence, TitleLevel};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Selectable,
+)]
+#[diesel(table_name = crate::db::schema::list_versions)]
 pub struct ListVersion {
     #[schema(example = "3.0")]
     pub version: String,
