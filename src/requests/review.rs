@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::queries;
-use super::routes::ListParams;
+use super::routes::{page_of, ListParams};
 use super::settle::{settle, Method, Settlement};
 use super::types::AdminRequestView;
 use crate::auth::Admin;
@@ -29,30 +29,16 @@ pub async fn queue(
     _admin: Admin,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."));
-    }
+    let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
     let page = db::run(&state.pool, move |conn| {
-        let mut rows = queries::list_in_state(
+        let rows = queries::list_in_state(
             conn,
             RequestState::ManualReview,
             cursor.as_deref(),
             limit + 1,
         )?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| r.id.clone())
-        } else {
-            None
-        };
-        let items = rows
-            .iter()
-            .map(|r| queries::admin_view(conn, r))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, next_cursor })
+        Ok(page_of(conn, rows, limit, queries::admin_view)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

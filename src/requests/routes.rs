@@ -133,6 +133,38 @@ pub struct ListParams {
     pub limit: Option<i64>,
 }
 
+impl ListParams {
+    pub fn checked_limit(&self) -> Result<i64, ApiError> {
+        let limit = self.limit.unwrap_or(20);
+        if (1..=100).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."))
+        }
+    }
+}
+
+/// Turns `limit + 1` rows into a page: the extra row only tells that another page exists.
+pub fn page_of<T>(
+    conn: &mut DbConnection,
+    mut rows: Vec<RequestRow>,
+    limit: i64,
+    view: impl Fn(&mut DbConnection, &RequestRow) -> QueryResult<T>,
+) -> QueryResult<Page<T>> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .map(|r| view(conn, r))
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor })
+}
+
 /// The calling holder's requests, newest first.
 #[utoipa::path(tag = "requests", security(("holder_token" = [])), params(ListParams), responses((status = 200, body = Page<RequestView>)))]
 #[get("/v1/verification-requests")]
@@ -141,25 +173,11 @@ pub async fn list(
     holder: Holder,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."));
-    }
+    let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
     let page = db::run(&state.pool, move |conn| {
-        let mut rows = queries::list_for_holder(conn, &holder.id, cursor.as_deref(), limit + 1)?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| r.id.clone())
-        } else {
-            None
-        };
-        let items = rows
-            .iter()
-            .map(|r| queries::view(conn, r))
-            .collect::<QueryResult<Vec<_>>>()?;
-        Ok(Page { items, next_cursor })
+        let rows = queries::list_for_holder(conn, &holder.id, cursor.as_deref(), limit + 1)?;
+        Ok(page_of(conn, rows, limit, queries::view)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
