@@ -336,3 +336,13 @@ impl TestApp {
         address
     }
 }
+
+/// The `field` of each entry of a validation problem's `errors`, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect()
+}

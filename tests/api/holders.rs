@@ -2,7 +2,9 @@ use certverify::db::schema::holders;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, holder_body, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{
+    assert_problem, error_fields, holder_body, spawn_app, spawn_app_with, PASSWORD,
+};
 
 #[tokio::test]
 async fn registering_returns_the_profile_without_the_document_number() {
@@ -53,12 +55,7 @@ async fn every_invalid_field_is_named() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(
         fields,
         ["email", "password", "nationality", "identity_kind"]

@@ -4,7 +4,7 @@ use certverify::db::schema::service_accounts;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{assert_problem, error_fields, spawn_app, spawn_app_with, TestApp};
 
 async fn token_request(
     app: &TestApp,
@@ -188,12 +188,7 @@ async fn an_agency_can_only_be_given_agency_scopes() {
         )
         .await;
     let problem = assert_problem(res, 422, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(fields, ["name", "scopes[0]"]);
 }
 

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, codes, spawn_app, spawn_app_with};
+use crate::helpers::{assert_problem, codes, error_fields, spawn_app, spawn_app_with};
 
 fn fcca() -> Value {
     json!({"code": "acca-fcca", "name_en": "FCCA", "issuing_body_id": "acca", "field": "accounting",
@@ -171,12 +171,7 @@ async fn validation_errors_name_each_field() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(
         fields,
         [
@@ -205,12 +200,7 @@ async fn validation_errors_name_each_field() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(fields, ["code", "country", "api_base_url"]);
     assert_problem(app.post_json("/v1/admin/issuing-bodies", &json!({"code": "acca", "name_en": "Again", "country": "GB", "verification_mode": "manual"}), Some(&admin)).await, 409, "code_taken").await;
     assert_problem(

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, codes, spawn_app, SAMPLE};
+use crate::helpers::{assert_problem, codes, error_fields, spawn_app, SAMPLE};
 
 async fn import(
     app: &crate::helpers::TestApp,
@@ -58,12 +58,7 @@ async fn a_file_with_bad_rows_is_refused_whole_naming_each_row_and_field() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(
         fields,
         [
@@ -93,12 +88,7 @@ async fn a_row_naming_an_unknown_body_or_version_stops_the_whole_import() {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(
         fields,
         [

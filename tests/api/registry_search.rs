@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_problem, codes, spawn_app};
+use crate::helpers::{assert_problem, codes, error_fields, spawn_app};
 
 #[tokio::test]
 async fn category_c_lists_fcca_and_the_cgma_fellow_with_their_title_mapping() {
@@ -193,12 +193,7 @@ async fn bad_search_parameters_are_a_400_naming_each() {
         "invalid_query",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(fields, ["category", "status", "limit"]);
     assert_problem(
         app.get("/v1/qualifications?limit=abc", None).await,
