@@ -3,6 +3,7 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, OnceLock};
 
 use crate::config::Argon2Cost;
 
@@ -12,8 +13,8 @@ use crate::config::Argon2Cost;
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// Compared against when the account does not exist, so that an unknown email or
-    /// client id costs the same time as a wrong password.
-    dummy_hash: String,
+    /// client id costs the same time as a wrong password. Made at first use, not at start-up.
+    dummy_hash: Arc<OnceLock<String>>,
 }
 
 impl PasswordHasher {
@@ -21,11 +22,10 @@ impl PasswordHasher {
         let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
             .map_err(|e| anyhow::anyhow!("CERTVERIFY_ARGON2_*: {e}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = argon2
-            .hash_password(b"certverify-timing-equalizer")
-            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-            .to_string();
-        Ok(Self { argon2, dummy_hash })
+        Ok(Self {
+            argon2,
+            dummy_hash: Arc::default(),
+        })
     }
 
     pub fn hash(&self, secret: &str) -> anyhow::Result<String> {
@@ -38,7 +38,8 @@ impl PasswordHasher {
 
     /// True when `secret` matches `stored`; an unreadable stored hash never matches.
     pub fn verify(&self, secret: &str, stored: Option<&str>) -> bool {
-        let target = stored.unwrap_or(&self.dummy_hash);
+        let dummy = || self.hash("certverify-timing-equalizer").unwrap_or_default();
+        let target = stored.unwrap_or_else(|| self.dummy_hash.get_or_init(dummy));
         let matched = PasswordHash::new(target)
             .map(|parsed| {
                 self.argon2
