@@ -2,6 +2,7 @@
 //! List of Recognized Overseas Occupational Qualifications.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cli;

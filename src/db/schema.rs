@@ -18,6 +18,7 @@ diesel::table! {
         shanghai_hukou -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        identity_document_sealed -> Nullable<Text>,
     }
 }
 
@@ -200,12 +201,101 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_keys (kid) {
+        kid -> Text,
+        public_key -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        purpose -> Text,
+        size -> BigInt,
+        allocated -> BigInt,
+        updated_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    records (id) {
+        id -> Text,
+        request_id -> Text,
+        holder_id -> Text,
+        qualification_id -> Text,
+        identity_document_hmac -> Text,
+        nationality -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        kid -> Text,
+        credential -> Text,
+        valid_from -> Timestamp,
+        valid_until -> Timestamp,
+        revocation_list -> Text,
+        revocation_index -> BigInt,
+        suspension_list -> Text,
+        suspension_index -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    share_codes (code_hash) {
+        code_hash -> Text,
+        record_id -> Text,
+        holder_id -> Text,
+        hint -> Text,
+        expires_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    record_access (id) {
+        id -> Text,
+        record_id -> Text,
+        holder_id -> Text,
+        agency_id -> Text,
+        agency_name -> Text,
+        via -> Text,
+        purpose -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject -> Nullable<Text>,
+        details -> Text,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(request_events -> verification_requests (request_id));
 diesel::joinable!(jobs -> verification_requests (request_id));
 diesel::joinable!(verification_requests -> qualifications (qualification_id));
 diesel::joinable!(verification_requests -> holders (holder_id));
 diesel::joinable!(issuing_body_keys -> issuing_bodies (issuing_body_id));
 diesel::joinable!(qualifications -> issuing_bodies (issuing_body_id));
+diesel::joinable!(records -> verification_requests (request_id));
+diesel::joinable!(records -> holders (holder_id));
+diesel::joinable!(records -> qualifications (qualification_id));
+diesel::joinable!(share_codes -> records (record_id));
+diesel::joinable!(record_access -> records (record_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     holders,
@@ -221,4 +311,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     issuer_messages,
     evidence,
+    platform_keys,
+    status_lists,
+    records,
+    share_codes,
+    record_access,
+    audit_log,
 );

@@ -1,6 +1,12 @@
 //! Identity documents: normalization and the keyed hash that replaces the number.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chacha20poly1305::aead::Aead;
+use chacha20poly1305::KeyInit as _;
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
+use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 
 /// The server secret under which document numbers are hashed for look-up.
@@ -16,11 +22,49 @@ impl PiiKey {
     /// nationality are part of the input so equal numbers of different documents differ.
     pub fn document_digest(&self, doc: &IdentityDocument) -> String {
         // A 32-byte key is always a valid HMAC key; the fallback is unreachable.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.0) else {
             return String::new();
         };
         mac.update(doc.canonical().as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Encrypts the canonical document string (XChaCha20-Poly1305 under a key derived from
+    /// this one), so a record's salted digest can be made when it is issued without the
+    /// number ever being stored in clear. Output: base64url(nonce ‖ ciphertext).
+    pub fn seal(&self, doc: &IdentityDocument) -> String {
+        let mut nonce = [0u8; 24];
+        OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(&XNonce::from(nonce), doc.canonical().as_bytes())
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// The canonical document string back, or None when it was sealed under another key
+    /// or altered.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 24 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(24);
+        let nonce: [u8; 24] = nonce.try_into().ok()?;
+        let plain = self.cipher().decrypt(&XNonce::from(nonce), body).ok()?;
+        String::from_utf8(plain).ok()
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        // Separate keys for separate uses: the sealing key is an HMAC of a fixed label.
+        let mut key = [0u8; 32];
+        if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
+            mac.update(b"certverify identity seal v1");
+            key.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        XChaCha20Poly1305::new(&key.into())
     }
 }
 
@@ -96,6 +140,21 @@ mod tests {
             digest,
             key.document_digest(&IdentityDocument::new("id_card", "BR", "FZ1234567"))
         );
+    }
+
+    #[test]
+    fn a_sealed_document_opens_only_under_its_own_key() {
+        let doc = IdentityDocument::new("passport", "br", "fz 123-4567");
+        let key = PiiKey::new([7; 32]);
+        let sealed = key.seal(&doc);
+        assert!(!sealed.contains("FZ1234567"));
+        assert_ne!(sealed, key.seal(&doc), "every seal has its own nonce");
+        assert_eq!(key.open(&sealed).as_deref(), Some("PASSPORT:BR:FZ1234567"));
+        assert_eq!(PiiKey::new([8; 32]).open(&sealed), None);
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(key.open(&String::from_utf8(tampered).unwrap()), None);
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub fn insert(
             holders::identity_document_type.eq(&holder.document.doc_type),
             holders::identity_document_hmac.eq(pii.document_digest(&holder.document)),
             holders::identity_document_last4.eq(holder.document.last4()),
+            holders::identity_document_sealed.eq(pii.seal(&holder.document)),
             holders::residence_country.eq(&holder.residence_country),
             holders::shanghai_hukou.eq(holder.shanghai_hukou),
             holders::created_at.eq(now),

@@ -1,4 +1,7 @@
-//! Verifiable records: Data Integrity proofs (eddsa-jcs-2022) and the Multikey key encoding.
+//! Verification records: W3C credentials with eddsa-jcs-2022 proofs, the platform's keys,
+//! status lists, share codes and agency queries.
 
 pub mod multikey;
 pub mod proof;
+pub mod queries;
+pub mod types;
