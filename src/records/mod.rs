@@ -4,4 +4,5 @@
 pub mod multikey;
 pub mod proof;
 pub mod queries;
+pub mod share_code;
 pub mod types;

@@ -2,10 +2,11 @@
 
 use diesel::prelude::*;
 
+use super::share_code::ShareCode;
 use super::types::{AccessVia, RecordStatus, RecordView};
 use crate::audit;
 use crate::auth::extract::Agency;
-use crate::db::schema::{record_access, records};
+use crate::db::schema::{record_access, records, share_codes};
 use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -106,4 +107,20 @@ pub fn log_access(
             details: serde_json::json!({"via": via.as_str(), "purpose": purpose}),
         },
     )
+}
+
+/// The record a share code opens: the code exists, was not deleted and has not expired.
+pub fn find_by_share_code(
+    conn: &mut DbConnection,
+    code: &ShareCode,
+) -> QueryResult<Option<RecordRow>> {
+    let now = chrono::Utc::now().naive_utc();
+    share_codes::table
+        .inner_join(records::table)
+        .filter(share_codes::code_hash.eq(&code.hash))
+        .filter(share_codes::deleted_at.is_null())
+        .filter(share_codes::expires_at.gt(now))
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()
 }
