@@ -91,6 +91,7 @@ impl Application {
                 crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
             tokio::spawn(dispatcher.run());
         }
+        tokio::spawn(crate::audit::chain::run(state.pool.clone()));
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
@@ -164,7 +165,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::registry::import_routes::configure)
         .configure(crate::requests::routes::configure)
         .configure(crate::requests::review::configure)
-        .configure(crate::issuers::callbacks::configure);
+        .configure(crate::issuers::callbacks::configure)
+        .configure(crate::audit::routes::configure);
 }
 
 /// The full OpenAPI document as the server serves it at `/openapi.json`.
