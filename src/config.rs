@@ -36,6 +36,7 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_RETRY_BASE_MS",
     "CERTVERIFY_REASK_AFTER_SECONDS",
     "CERTVERIFY_REQUEST_TTL_DAYS",
+    "CERTVERIFY_RECORD_VALIDITY_DAYS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -163,6 +164,8 @@ pub struct Settings {
     pub argon2: Argon2Cost,
     pub allow_http_issuers: bool,
     pub dispatcher: DispatcherSettings,
+    /// A record is valid at most this long after issue (or until the certificate expires).
+    pub record_validity: chrono::Duration,
 }
 
 /// How the platform talks to issuing bodies.
@@ -287,6 +290,12 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            record_validity: chrono::Duration::days(env.bounded(
+                "CERTVERIFY_RECORD_VALIDITY_DAYS",
+                3 * 365,
+                1,
+                36_500,
+            )? as i64),
             dispatcher: DispatcherSettings {
                 concurrency: env.bounded("CERTVERIFY_DISPATCHER_CONCURRENCY", 8, 0, 1024)? as usize,
                 per_issuer: env.bounded("CERTVERIFY_ISSUER_CONCURRENCY", 4, 1, 1024)? as usize,
