@@ -37,6 +37,7 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_REASK_AFTER_SECONDS",
     "CERTVERIFY_REQUEST_TTL_DAYS",
     "CERTVERIFY_RECORD_VALIDITY_DAYS",
+    "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -166,6 +167,8 @@ pub struct Settings {
     pub dispatcher: DispatcherSettings,
     /// A record is valid at most this long after issue (or until the certificate expires).
     pub record_validity: chrono::Duration,
+    /// Share-code look-ups per minute from one client address (or by one agency).
+    pub share_code_rate_limit_per_minute: u32,
 }
 
 /// How the platform talks to issuing bodies.
@@ -290,6 +293,12 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            share_code_rate_limit_per_minute: env.bounded(
+                "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
+                30,
+                1,
+                100_000,
+            )? as u32,
             record_validity: chrono::Duration::days(env.bounded(
                 "CERTVERIFY_RECORD_VALIDITY_DAYS",
                 3 * 365,

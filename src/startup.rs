@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::keys::{self, KeyRing};
 use crate::auth::password::PasswordHasher;
-use crate::auth::ratelimit::AuthRateLimiter;
+use crate::auth::ratelimit::{AuthRateLimiter, LookupRateLimiter};
 use crate::auth::token::TokenService;
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -30,6 +30,7 @@ pub struct AppState {
     pub public_url: String,
     pub hasher: PasswordHasher,
     pub limiter: AuthRateLimiter,
+    pub share_code_limiter: LookupRateLimiter,
 }
 
 impl AppState {
@@ -98,6 +99,7 @@ impl Application {
         let state = web::Data::new(AppState {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
+            share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             pool,
             keys: key_ring,
             pii,
@@ -189,6 +191,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::issuers::callbacks::configure)
         .configure(crate::records::routes::configure)
         .configure(crate::records::admin_routes::configure)
+        .configure(crate::records::holder_routes::configure)
+        .configure(crate::records::lookup_routes::configure)
         .configure(crate::audit::routes::configure);
 }
 
