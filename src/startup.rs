@@ -143,7 +143,7 @@ impl Application {
                                 .default_handler_server(problems::ensure_problem),
                         )
                         .wrap(from_fn(crate::ops::metrics::middleware))
-                        .wrap(TracingLogger::default())
+                        .wrap(TracingLogger::<crate::ops::telemetry::RedactingRootSpan>::new())
                 })
                 .into_app()
         })

@@ -20,4 +20,5 @@ mod registry_import;
 mod registry_search;
 mod requests;
 mod requests_helpers;
+mod share_code_logs;
 mod share_codes;
