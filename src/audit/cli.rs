@@ -11,9 +11,7 @@ pub fn verify(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     match chain::verify(&mut conn)? {
         Verdict::Intact { checked, unlinked } => {
-            println!(
-                "audit chain intact: {checked} row(s) checked, {unlinked} not yet linked"
-            );
+            println!("audit chain intact: {checked} row(s) checked, {unlinked} not yet linked");
             Ok(())
         }
         Verdict::Broken { checked, row } => {

@@ -80,9 +80,7 @@ pub fn list(
     before: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
-    let mut query = audit_log::table
-        .select(AuditRow::as_select())
-        .into_boxed();
+    let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
     if let Some(subject) = &filter.subject {
         query = query.filter(audit_log::subject.eq(subject.clone()));
     }

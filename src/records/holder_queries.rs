@@ -34,9 +34,11 @@ pub fn list_for_holder(
             return Ok(None);
         };
         query = query.filter(
-            records::created_at.lt(cursor.created_at).or(records::created_at
-                .eq(cursor.created_at)
-                .and(records::id.lt(cursor.id))),
+            records::created_at
+                .lt(cursor.created_at)
+                .or(records::created_at
+                    .eq(cursor.created_at)
+                    .and(records::id.lt(cursor.id))),
         );
     }
     query
@@ -168,7 +170,14 @@ pub fn search(
     }
     let name = crate::accounts::queries::name_of(conn, &agency.id)?;
     for record in &found {
-        queries::log_access(conn, record, agency, &name, AccessVia::Search, Some(purpose))?;
+        queries::log_access(
+            conn,
+            record,
+            agency,
+            &name,
+            AccessVia::Search,
+            Some(purpose),
+        )?;
     }
     Ok(found)
 }

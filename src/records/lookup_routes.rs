@@ -63,7 +63,11 @@ impl ShareCodeCheck {
             },
             categories: q["categories"]
                 .as_array()
-                .map(|c| c.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+                .map(|c| {
+                    c.iter()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
             status: view.status,
             valid_from: text(&view.credential["validFrom"]),
@@ -174,8 +178,7 @@ impl SearchRecords {
             ));
         }
         let number = normalize_number(&doc.number);
-        if !(3..=32).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        if !(3..=32).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
             errors.push(FieldError::new(
                 "identity_document.number",
                 "invalid",

@@ -35,7 +35,9 @@ fn chain_rows(app: &TestApp) -> Vec<AuditRow> {
 
 /// Rows appended by the test, apart from any the app wrote itself.
 fn test_rows(rows: &[AuditRow]) -> Vec<&AuditRow> {
-    rows.iter().filter(|r| r.action.starts_with("test.")).collect()
+    rows.iter()
+        .filter(|r| r.action.starts_with("test."))
+        .collect()
 }
 
 #[tokio::test]
@@ -53,7 +55,10 @@ async fn the_linker_chains_every_row_to_the_one_before_it() {
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.seq, Some(i as i64 + 1));
         assert_eq!(row.prev_hash.as_deref(), Some(prev.as_str()));
-        assert_eq!(row.hash.as_deref(), Some(chain::row_hash(&prev, row).as_str()));
+        assert_eq!(
+            row.hash.as_deref(),
+            Some(chain::row_hash(&prev, row).as_str())
+        );
         prev = row.hash.clone().unwrap();
     }
     let out = app.cli(&["audit", "verify"]);

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::assert_problem;
-use crate::records_helpers::{issued, Issued};
+use crate::sharing_helpers::{issued, Issued};
 
 #[derive(Clone, Copy, Debug)]
 enum Who {
@@ -78,15 +78,24 @@ enum Expect {
 const HOLDER_ONLY: [(Who, Expect); 5] = [
     (Who::Nobody, Expect::Problem(401, "missing_token")),
     (Who::Holder, Expect::Ok(0)),
-    (Who::AgencyWithoutScope, Expect::Problem(403, "wrong_principal")),
-    (Who::AgencyWithScope, Expect::Problem(403, "wrong_principal")),
+    (
+        Who::AgencyWithoutScope,
+        Expect::Problem(403, "wrong_principal"),
+    ),
+    (
+        Who::AgencyWithScope,
+        Expect::Problem(403, "wrong_principal"),
+    ),
     (Who::Admin, Expect::Problem(403, "wrong_principal")),
 ];
 
 const AGENCY_SCOPED: [(Who, Expect); 5] = [
     (Who::Nobody, Expect::Problem(401, "missing_token")),
     (Who::Holder, Expect::Problem(403, "wrong_principal")),
-    (Who::AgencyWithoutScope, Expect::Problem(403, "insufficient_scope")),
+    (
+        Who::AgencyWithoutScope,
+        Expect::Problem(403, "insufficient_scope"),
+    ),
     (Who::AgencyWithScope, Expect::Ok(200)),
     (Who::Admin, Expect::Problem(403, "wrong_principal")),
 ];
@@ -109,7 +118,14 @@ async fn every_record_route_answers_each_principal_with_the_right_status_and_pro
         ("POST", &share_path, Some(&share), 201, false, &HOLDER_ONLY),
         ("DELETE", &delete_path, None, 204, false, &HOLDER_ONLY),
         ("GET", &by_code, None, 0, false, &AGENCY_SCOPED),
-        ("POST", "/v1/records/search", Some(&search), 0, true, &AGENCY_SCOPED),
+        (
+            "POST",
+            "/v1/records/search",
+            Some(&search),
+            0,
+            true,
+            &AGENCY_SCOPED,
+        ),
     ];
     for (method, path, body, holder_ok, needs_search, table) in routes {
         for (who, expect) in table {
@@ -154,11 +170,10 @@ async fn a_bad_token_or_bad_paging_is_a_problem_never_a_500() {
         let res = it.w.app.get(path, Some("not-a-token")).await;
         assert_problem(res, 401, "invalid_token").await;
         for bad in ["limit=0", "limit=101", "limit=ten"] {
-            let res = it
-                .w
-                .app
-                .get(&format!("{path}?{bad}"), Some(&it.w.holder))
-                .await;
+            let res =
+                it.w.app
+                    .get(&format!("{path}?{bad}"), Some(&it.w.holder))
+                    .await;
             assert_problem(res, 400, "invalid_query").await;
         }
     }

@@ -1,81 +1,118 @@
-//! A holder with an issued record, agencies to read it, and share codes to read it by.
+//! A world with an issued record, and the checks every record test needs.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use certverify::db::schema::records;
+use certverify::records::{multikey, proof, status_list};
 use certverify::sim::Mode;
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use ed25519_dalek::VerifyingKey;
+use serde_json::Value;
 
 use crate::requests_helpers::{world, World};
 
 pub struct Issued {
     pub w: World,
     pub record_id: String,
+    pub request_id: String,
+    /// An agency token with records:read.
+    pub agency: String,
 }
 
-/// The world with the simulator confirming at once, and Ana's FCCA-1001 record issued.
-pub async fn issued(extra: &[(&str, &str)]) -> Issued {
-    let w = world(extra, Some((Mode::Sync, 0.0))).await;
+/// A holder's certificate confirmed by the simulator, and its record.
+pub async fn issued_record() -> Issued {
+    let w = world(&[], Some((Mode::Sync, 0.0))).await;
     let request_id = w.submit_ok("FCCA-1001", "Ana Lima").await;
-    let record_id = issue_and_find(&w, &request_id).await;
-    Issued { w, record_id }
+    w.wait_for(&request_id, "issued").await;
+    let record_id = record_of(&w, &request_id);
+    let (client, secret) = w.app.agency(&w.admin, &["records:read"]).await;
+    let agency = w.app.client_token(&client, &secret).await;
+    Issued {
+        w,
+        record_id,
+        request_id,
+        agency,
+    }
 }
 
-/// Waits for the request to be issued and returns its record's id.
-pub async fn issue_and_find(w: &World, request_id: &str) -> String {
-    w.wait_for(request_id, "issued").await;
-    let request_id = request_id.to_owned();
+pub fn record_of(w: &World, request_id: &str) -> String {
     w.app.with_db(|conn| {
         records::table
             .filter(records::request_id.eq(request_id))
             .select(records::id)
             .first(conn)
-            .unwrap()
+            .expect("a record for the request")
     })
 }
 
 impl Issued {
-    /// An agency token with these scopes.
-    pub async fn agency(&self, scopes: &[&str]) -> String {
-        let (id, secret) = self.w.app.agency(&self.w.admin, scopes).await;
-        self.w.app.client_token(&id, &secret).await
-    }
-
-    /// A share code for the record (expiring in 30 days), as the holder got it.
-    pub async fn share_code(&self) -> Value {
-        let res = self
-            .w
-            .app
-            .post_json(
-                &format!("/v1/records/{}/share-codes", self.record_id),
-                &json!({"expires_in_days": 30}),
-                Some(&self.w.holder),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-        res.json().await.unwrap()
-    }
-
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self.w.app.client.delete(self.w.app.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.unwrap()
-    }
-
-    pub fn search_body(number: &str) -> Value {
-        json!({"identity_document": {"type": "passport", "number": number, "nationality": "br"},
-               "purpose": "work permit application WP-42"})
-    }
-
-    /// The holder's access log, newest first.
-    pub async fn access_log(&self) -> Vec<Value> {
+    pub async fn read(&self) -> Value {
         self.w
             .app
-            .get_json_as("/v1/me/access-log", &self.w.holder)
-            .await["items"]
+            .get_json_as(&format!("/v1/records/{}", self.record_id), &self.agency)
+            .await
+    }
+
+    pub async fn admin_action(&self, action: &str, reason: &str) -> reqwest::Response {
+        self.w
+            .app
+            .post_json(
+                &format!("/v1/admin/records/{}/{action}", self.record_id),
+                &serde_json::json!({"reason": reason}),
+                Some(&self.w.admin),
+            )
+            .await
+    }
+
+    /// The bit for this record on its list of `purpose`, read from the served list.
+    pub async fn status_bit(&self, purpose: &str) -> bool {
+        let record = self.read().await;
+        let entry = record["credential"]["credentialStatus"]
             .as_array()
             .unwrap()
-            .clone()
+            .iter()
+            .find(|e| e["statusPurpose"] == purpose)
+            .unwrap()
+            .clone();
+        let url = entry["statusListCredential"].as_str().unwrap();
+        let path = url
+            .split_once("/v1/")
+            .map(|(_, p)| format!("/v1/{p}"))
+            .unwrap();
+        let list = self.w.app.get_json(&path).await;
+        let keys = did_keys(&self.w.app.get_json("/.well-known/did.json").await);
+        proof::verify(&list, "assertionMethod", |m| keys.get(m).copied())
+            .expect("the status list verifies");
+        assert_eq!(list["credentialSubject"]["statusPurpose"], purpose);
+        let bits = status_list::decode(list["credentialSubject"]["encodedList"].as_str().unwrap())
+            .unwrap();
+        assert!(bits.len() * 8 >= 131_072);
+        let index: u64 = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+        status_list::is_set(&bits, index)
     }
+}
+
+/// The verification methods of a DID document, by id.
+pub fn did_keys(doc: &Value) -> std::collections::HashMap<String, VerifyingKey> {
+    doc["verificationMethod"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_owned(),
+                multikey::decode_public_key(m["publicKeyMultibase"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// What an agency holding the passport computes to match identityDocument.digest.
+pub fn identity_digest(salt_b64: &str, canonical: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let salt = URL_SAFE_NO_PAD.decode(salt_b64).unwrap();
+    let mut h = Sha256::new();
+    h.update(&salt);
+    h.update(canonical.as_bytes());
+    URL_SAFE_NO_PAD.encode(h.finalize())
 }

@@ -26,7 +26,12 @@ async fn a_share_code_in_a_path_is_logged_as_its_route_template() {
     let code = "7QK2-M9XD-4HTR-B0ZP";
     let mut answered = false;
     for _ in 0..100 {
-        if let Ok(res) = app.client.get(format!("{base}/v1/share-codes/{code}")).send().await {
+        if let Ok(res) = app
+            .client
+            .get(format!("{base}/v1/share-codes/{code}"))
+            .send()
+            .await
+        {
             assert_eq!(res.status(), 404);
             answered = true;
             break;
@@ -44,7 +49,12 @@ async fn a_share_code_in_a_path_is_logged_as_its_route_template() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = child.kill();
     let mut logs = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
     let _ = child.wait();
     assert!(logs.contains("/v1/share-codes/{code}"), "{logs}");
     assert!(!logs.contains(code) && !logs.contains("7QK2M9XD"), "{logs}");
