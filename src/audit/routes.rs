@@ -65,7 +65,8 @@ impl From<AuditRow> for AuditItem {
 
 /// The audit log, newest first, filtered by subject, action or actor.
 #[utoipa::path(tag = "admin", security(("client_credentials" = ["admin"])), params(AuditParams),
-    responses((status = 200, body = Page<AuditItem>)))]
+    responses((status = 200, body = Page<AuditItem>),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "A bad limit or cursor (invalid_query)")))]
 #[get("/v1/admin/audit")]
 pub async fn list(
     state: web::Data<AppState>,

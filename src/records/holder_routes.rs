@@ -52,7 +52,8 @@ pub fn parse_code(text: &str) -> Result<ShareCode, ApiError> {
 
 /// The calling holder's records, newest first.
 #[utoipa::path(tag = "records", security(("holder_token" = [])), params(ListParams),
-    responses((status = 200, body = Page<RecordView>)))]
+    responses((status = 200, body = Page<RecordView>),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "A bad limit or cursor (invalid_query)")))]
 #[get("/v1/me/records")]
 pub async fn my_records(
     state: web::Data<AppState>,
@@ -128,7 +129,8 @@ pub async fn create_share_code(
 
 /// Withdraw one of the caller's share codes; it stops working at once.
 #[utoipa::path(tag = "records", security(("holder_token" = [])), params(("code" = String, Path)),
-    responses((status = 204, description = "Deleted")))]
+    responses((status = 204, description = "Deleted"),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Not a share code (invalid_share_code)")))]
 #[delete("/v1/share-codes/{code}")]
 pub async fn delete_share_code(
     state: web::Data<AppState>,
@@ -179,7 +181,8 @@ impl From<AccessRow> for AccessItem {
 
 /// Every agency read of the caller's records, newest first.
 #[utoipa::path(tag = "records", security(("holder_token" = [])), params(ListParams),
-    responses((status = 200, body = Page<AccessItem>)))]
+    responses((status = 200, body = Page<AccessItem>),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "A bad limit or cursor (invalid_query)")))]
 #[get("/v1/me/access-log")]
 pub async fn access_log(
     state: web::Data<AppState>,

@@ -80,6 +80,7 @@ impl ShareCodeCheck {
 /// status and validity. Public; look-ups are rate-limited per client address.
 #[utoipa::path(tag = "records", security(()), params(("code" = String, Path)),
     responses((status = 200, body = ShareCodeCheck),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Not a share code (invalid_share_code)"),
         (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many look-ups; see Retry-After")))]
 #[get("/v1/share-codes/{code}")]
 pub async fn check_share_code(
@@ -110,6 +111,7 @@ fn no_such_code() -> ApiError {
     params(("code" = String, Path), ReadParams),
     responses((status = 200, body = RecordView, content_type = "application/json"),
         (status = 200, body = String, content_type = "application/vc+jwt", description = "The record as a VC-JOSE compact JWS"),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Not a share code (invalid_share_code)"),
         (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many look-ups; see Retry-After")))]
 #[get("/v1/records/by-share-code/{code}")]
 pub async fn by_share_code(

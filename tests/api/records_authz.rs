@@ -100,6 +100,41 @@ const AGENCY_SCOPED: [(Who, Expect); 5] = [
     (Who::Admin, Expect::Problem(403, "wrong_principal")),
 ];
 
+struct Route<'a> {
+    method: &'a str,
+    path: &'a str,
+    body: Option<&'a Value>,
+    /// The holder's success status on a holder route.
+    holder_ok: u16,
+    /// The route needs records:search rather than records:read.
+    needs_search: bool,
+    table: &'static [(Who, Expect)],
+}
+
+impl<'a> Route<'a> {
+    fn holder(method: &'a str, path: &'a str, body: Option<&'a Value>, ok: u16) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            holder_ok: ok,
+            needs_search: false,
+            table: &HOLDER_ONLY,
+        }
+    }
+
+    fn agency(method: &'a str, path: &'a str, body: Option<&'a Value>, search: bool) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            holder_ok: 0,
+            needs_search: search,
+            table: &AGENCY_SCOPED,
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_record_route_answers_each_principal_with_the_right_status_and_problem() {
     let it = issued(&[]).await;
@@ -111,23 +146,23 @@ async fn every_record_route_answers_each_principal_with_the_right_status_and_pro
     let share_path = format!("/v1/records/{}/share-codes", it.record_id);
     let by_code = format!("/v1/records/by-share-code/{code}");
     let delete_path = format!("/v1/share-codes/{spare}");
-    // (method, path, body, the holder's success status, needs records:search, table)
-    let routes: Vec<(&str, &str, Option<&Value>, u16, bool, &[(Who, Expect)])> = vec![
-        ("GET", "/v1/me/records", None, 200, false, &HOLDER_ONLY),
-        ("GET", "/v1/me/access-log", None, 200, false, &HOLDER_ONLY),
-        ("POST", &share_path, Some(&share), 201, false, &HOLDER_ONLY),
-        ("DELETE", &delete_path, None, 204, false, &HOLDER_ONLY),
-        ("GET", &by_code, None, 0, false, &AGENCY_SCOPED),
-        (
-            "POST",
-            "/v1/records/search",
-            Some(&search),
-            0,
-            true,
-            &AGENCY_SCOPED,
-        ),
+    let routes = [
+        Route::holder("GET", "/v1/me/records", None, 200),
+        Route::holder("GET", "/v1/me/access-log", None, 200),
+        Route::holder("POST", &share_path, Some(&share), 201),
+        Route::holder("DELETE", &delete_path, None, 204),
+        Route::agency("GET", &by_code, None, false),
+        Route::agency("POST", "/v1/records/search", Some(&search), true),
     ];
-    for (method, path, body, holder_ok, needs_search, table) in routes {
+    for Route {
+        method,
+        path,
+        body,
+        holder_ok,
+        needs_search,
+        table,
+    } in routes
+    {
         for (who, expect) in table {
             let res = call(&it, method, path, body, p.token(*who, needs_search)).await;
             match expect {
