@@ -165,6 +165,17 @@ pub fn search(
         .limit(SEARCH_LIMIT)
         .select(RecordRow::as_select())
         .load(conn)?;
+    // The search itself is audited even when it finds nothing: who looked for which
+    // document (by its keyed hash, never the number), why, and how many records matched.
+    audit::append(
+        conn,
+        &audit::Entry {
+            actor: &format!("agency:{}", agency.id),
+            action: "records.searched",
+            subject: None,
+            details: json!({"document_hmac": document_hmac, "purpose": purpose, "matches": found.len()}),
+        },
+    )?;
     if found.is_empty() {
         return Ok(found);
     }

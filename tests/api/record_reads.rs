@@ -110,6 +110,17 @@ async fn search_finds_records_by_identity_document_and_logs_each_read_with_its_p
             .unwrap()
     });
     assert_eq!(audited, 1);
+    let searches: Vec<String> = it.w.app.with_db(|conn| {
+        audit_log::table
+            .filter(audit_log::action.eq("records.searched"))
+            .select(audit_log::details)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(searches.len(), 3, "every search is audited, found or not");
+    assert!(searches
+        .iter()
+        .all(|d| d.contains("WP-42") && !d.contains("1234567")));
 }
 
 #[tokio::test]
