@@ -31,6 +31,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub limiter: AuthRateLimiter,
     pub share_code_limiter: LookupRateLimiter,
+    /// Commits agency reads' log rows in groups (records::access_writer).
+    pub access_log: crate::records::access_writer::AccessWriter,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl Application {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
+            access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
             pool,
             keys: key_ring,
             pii,

@@ -104,6 +104,8 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that takes the write lock at its start.
 ///
 /// SQLite's default DEFERRED transaction that reads and then writes can fail with
@@ -117,12 +119,21 @@ where
     E: From<diesel::result::Error>,
 {
     type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
+    // SQLite has one writer. Left to SQLite, waiting writers poll with its busy handler,
+    // which sleeps 1, 2, 5, 10 … ms between tries: under load most of the time goes to
+    // sleeping. Queueing this process's writers on a mutex first hands the lock over at
+    // once; the busy timeout then only covers other processes (the CLI).
+    let _writer = match conn {
         DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            let guard = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(guard)
         }
-        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
-    }
+        DbConnection::Pg(_) => {
+            Manager::begin_transaction(conn)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(value) => {
             Manager::commit_transaction(conn)?;

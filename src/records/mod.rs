@@ -1,6 +1,7 @@
 //! Verification records: W3C credentials with eddsa-jcs-2022 proofs, the platform's keys,
 //! status lists, share codes and agency queries.
 
+pub mod access_writer;
 pub mod admin_routes;
 pub mod did;
 pub mod holder_queries;
