@@ -15,6 +15,9 @@
 //! so in `reasons`, but their `eligible` is always `null`: nobody decides them.
 
 mod facts;
+mod listing;
+pub mod queries;
+pub mod routes;
 mod rules;
 mod service_code;
 mod subject;
@@ -28,6 +31,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+pub use listing::{record_services, Outcome, RecordServices, ServiceAnswer};
 pub use facts::{Degree, EmployerType, FactName, Facts, PermitCategory, Years};
 pub use service_code::ServiceCode;
 pub use subject::{HolderProfile, QualificationProfile, RecordStatus, Subject};
