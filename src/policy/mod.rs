@@ -31,8 +31,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-pub use listing::{record_services, Outcome, RecordServices, ServiceAnswer};
 pub use facts::{Degree, EmployerType, FactName, Facts, PermitCategory, Years};
+pub use listing::{record_services, Outcome, RecordServices, ServiceAnswer};
 pub use service_code::ServiceCode;
 pub use subject::{HolderProfile, QualificationProfile, RecordStatus, Subject};
 pub use table::{PolicyTable, Service, ServiceCondition, Source, TableError, When, Who};

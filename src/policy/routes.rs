@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{decide, queries, record_services, DecideError, Decision, Facts, RecordServices};
 use super::{PolicyTable, Service, ServiceCode, Source};
 use crate::auth::extract::{Agency, SCOPE_ELIGIBILITY_CHECK};
+use crate::cache;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::qualification::Category;
 use crate::error::{ApiError, FieldError};
@@ -16,7 +17,6 @@ use crate::records::queries::{self as records, RecordRow};
 use crate::records::share_code::ShareCode;
 use crate::records::types::AccessVia;
 use crate::startup::AppState;
-use crate::cache;
 
 /// The table changes only with a deployment; an hour of caching is safe with the ETag.
 const MAX_AGE_SECS: u32 = 3600;

@@ -4,6 +4,9 @@
 mod auth_tokens;
 mod callbacks;
 mod cli;
+mod eligibility;
+mod eligibility_api;
+mod eligibility_helpers;
 mod errors;
 mod health;
 mod helpers;
