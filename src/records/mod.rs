@@ -2,7 +2,11 @@
 //! status lists, share codes and agency queries.
 
 pub mod multikey;
+pub mod offline;
+pub mod offline_keys;
+pub mod offline_status;
 pub mod proof;
 pub mod queries;
 pub mod share_code;
 pub mod types;
+pub mod verify_cli;
