@@ -161,6 +161,17 @@ enum KeysCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Make a new signing key: the current one is retired (it still verifies what it
+    /// signed) and CERTVERIFY_KEY_FILE is replaced. Restart the instances afterwards.
+    Rotate,
+    /// Unpublish a compromised key (not the active one: rotate first) and list the records
+    /// it signed, which must be re-issued.
+    Revoke {
+        /// The key's kid (its RFC 7638 thumbprint, as in /.well-known/jwks.json).
+        kid: String,
+    },
+    /// List the platform's keys and their states.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,16 +260,7 @@ impl Command {
                 );
                 Ok(())
             }
-            Command::Keys {
-                command: KeysCommand::Generate { out, force },
-            } => {
-                let path = out.unwrap_or(settings.key_file);
-                let key = keys::generate_key_file(&path, force)?;
-                let jwk = keys::jwk_of(&key.verifying_key());
-                eprintln!("wrote {}", path.display());
-                println!("{}", serde_json::to_string(&jwk)?);
-                Ok(())
-            }
+            Command::Keys { command } => run_keys(&settings, command),
             Command::Admin {
                 command: AdminCommand::Bootstrap { name },
             } => bootstrap_admin(&settings, &name),
@@ -281,6 +283,33 @@ impl From<RegistryCommand> for crate::registry::cli::Task {
             RegistryCommand::Export { out } => Self::Export(out),
         }
     }
+}
+
+fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    if let KeysCommand::Generate { out, force } = command {
+        let path = out.unwrap_or_else(|| settings.key_file.clone());
+        let key = keys::generate_key_file(&path, force)?;
+        let jwk = keys::jwk_of(&key.verifying_key());
+        eprintln!("wrote {}", path.display());
+        println!("{}", serde_json::to_string(&jwk)?);
+        return Ok(());
+    }
+    let pool = db::build_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    db::migrations::run_pending(&mut conn)?;
+    let out = match command {
+        KeysCommand::Rotate => {
+            serde_json::to_value(crate::records::keys::rotate(&mut conn, &settings.key_file)?)?
+        }
+        KeysCommand::Revoke { kid } => {
+            serde_json::to_value(crate::records::keys::revoke(&mut conn, &kid)?)?
+        }
+        KeysCommand::List | KeysCommand::Generate { .. } => {
+            serde_json::to_value(crate::records::keys::list(&mut conn)?)?
+        }
+    };
+    println!("{out}");
+    Ok(())
 }
 
 fn bootstrap_admin(settings: &Settings, name: &str) -> anyhow::Result<()> {

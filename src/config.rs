@@ -37,6 +37,7 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_REASK_AFTER_SECONDS",
     "CERTVERIFY_REQUEST_TTL_DAYS",
     "CERTVERIFY_POLICY_FILE",
+    "CERTVERIFY_RECORD_VALIDITY_DAYS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -166,6 +167,8 @@ pub struct Settings {
     pub dispatcher: DispatcherSettings,
     /// A services table replacing the embedded one; read and checked at start-up.
     pub policy_file: Option<PathBuf>,
+    /// A record is valid at most this long after issue (or until the certificate expires).
+    pub record_validity: chrono::Duration,
 }
 
 /// How the platform talks to issuing bodies.
@@ -294,6 +297,12 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            record_validity: chrono::Duration::days(env.bounded(
+                "CERTVERIFY_RECORD_VALIDITY_DAYS",
+                3 * 365,
+                1,
+                36_500,
+            )? as i64),
             dispatcher: DispatcherSettings {
                 concurrency: env.bounded("CERTVERIFY_DISPATCHER_CONCURRENCY", 8, 0, 1024)? as usize,
                 per_issuer: env.bounded("CERTVERIFY_ISSUER_CONCURRENCY", 4, 1, 1024)? as usize,

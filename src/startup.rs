@@ -36,6 +36,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn issuance(&self) -> crate::records::issue::Issuance<'_> {
+        crate::records::issue::Issuance {
+            keys: &self.keys,
+            pii: &self.pii,
+            public_url: &self.public_url,
+            validity: self.settings.record_validity,
+        }
+    }
+
     pub fn tokens(&self) -> TokenService<'_> {
         TokenService {
             keys: &self.keys,
@@ -71,6 +80,15 @@ impl Application {
         }
         let key_ring = KeyRing::new(keys::load_platform_key(&settings)?)?;
         let pii = keys::load_pii_key(&settings)?;
+        let verifying = key_ring.active().signing.verifying_key();
+        let key_pool = pool.clone();
+        let published = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut conn = key_pool.get()?;
+            crate::records::keys::register_active(&mut conn, &verifying)?;
+            crate::records::keys::published(&mut conn)
+        })
+        .await??;
+        key_ring.publish(&published)?;
 
         let listener = TcpListener::bind(settings.listen).map_err(|e| {
             anyhow::anyhow!("CERTVERIFY_LISTEN: cannot bind {}: {e}", settings.listen)
@@ -97,6 +115,9 @@ impl Application {
                 crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
             tokio::spawn(dispatcher.run());
         }
+        tokio::spawn(crate::records::keys::refresh_published(
+            state.clone().into_inner(),
+        ));
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
@@ -185,6 +206,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::requests::routes::configure)
         .configure(crate::requests::review::configure)
         .configure(crate::issuers::callbacks::configure)
+        .configure(crate::records::routes::configure)
+        .configure(crate::records::admin_routes::configure)
         .configure(crate::policy::routes::configure);
 }
 

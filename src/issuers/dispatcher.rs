@@ -183,11 +183,10 @@ impl Dispatcher {
         let sent = self.client.send(&base_url, token).await;
         drop(permit);
         let (job_id, attempts) = (job.id.clone(), job.attempts);
-        let settings = self.state.settings.dispatcher.clone();
-        let platform = self.state.public_url.clone();
+        let state = self.state.clone();
         db::run(&self.state.pool, move |conn| {
             write_transaction(conn, |conn| {
-                conclude(conn, &row, &job_id, attempts, sent, &settings, &platform)
+                conclude(conn, &row, &job_id, attempts, sent, &state)
             })
         })
         .await
@@ -341,9 +340,10 @@ fn conclude(
     job_id: &str,
     attempts: i32,
     sent: Sent,
-    settings: &crate::config::DispatcherSettings,
-    platform: &str,
+    state: &AppState,
 ) -> Result<(), ApiError> {
+    let settings = &state.settings.dispatcher;
+    let platform = state.public_url.as_str();
     match sent {
         Sent::Answer(token) => {
             let verified =
@@ -362,7 +362,14 @@ fn conclude(
                 });
             match verified {
                 Ok((body, answer)) => {
-                    super::answers::apply(conn, &body, &answer, &token, Method::IssuerApi)?;
+                    super::answers::apply(
+                        conn,
+                        &state.issuance(),
+                        &body,
+                        &answer,
+                        &token,
+                        Method::IssuerApi,
+                    )?;
                     finish(conn, job_id)?;
                 }
                 Err(e) => to_manual_review(

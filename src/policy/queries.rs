@@ -9,7 +9,7 @@ use super::subject::{HolderProfile, QualificationProfile, RecordStatus, Subject}
 use super::{Decision, RecordServices};
 use crate::audit;
 use crate::auth::extract::Agency;
-use crate::db::schema::{holders, qualifications, service_accounts};
+use crate::db::schema::{holders, qualifications};
 use crate::db::DbConnection;
 use crate::domain::qualification::{Category, Equivalence, TitleLevel};
 use crate::domain::IdentityKind;
@@ -104,16 +104,6 @@ fn policy_status(live: LiveStatus) -> RecordStatus {
         LiveStatus::Revoked => RecordStatus::Revoked,
         LiveStatus::Expired => RecordStatus::Expired,
     }
-}
-
-/// The agency's registered name, for the holder's access log.
-pub fn agency_name(conn: &mut DbConnection, agency: &Agency) -> QueryResult<String> {
-    service_accounts::table
-        .find(&agency.id)
-        .select(service_accounts::name)
-        .first(conn)
-        .optional()
-        .map(|name| name.unwrap_or_else(|| agency.client_id.clone()))
 }
 
 /// The outcome word the audit log and the services listing use.

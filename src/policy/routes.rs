@@ -164,7 +164,7 @@ pub async fn eligibility(
             let subject = queries::subject_of(conn, &record, shanghai_today())?;
             let decision = decide(&app.policy, service.as_str(), &subject, &body.facts)
                 .map_err(decide_error)?;
-            let name = queries::agency_name(conn, &agency)?;
+            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
             let via = match target {
                 Target::Id(_) => AccessVia::Eligibility,
                 Target::Code(_) => AccessVia::ShareCode,
@@ -200,7 +200,7 @@ pub async fn services_of_record(
             let record = find_record(conn, &target)?;
             let subject = queries::subject_of(conn, &record, shanghai_today())?;
             let listing = record_services(&app.policy, &record.id, &subject);
-            let name = queries::agency_name(conn, &agency)?;
+            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
             let purpose = "eligibility: services";
             records::log_access(
                 conn,

@@ -2,19 +2,13 @@
 //! `encodedList` is multibase base64url (`u`) of the GZIP of the bitstring, and index 0 is
 //! the most significant bit of the first byte.
 
-use std::io::Read;
-
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::offline::{check_validity, issuer_of, require_type, verify_signature, Failure, Signed};
 use super::offline::{STATUS_LIST_TYPE, VC_JWT_TYP};
 use super::offline_keys::KeySet;
-
-/// Lists are at least 16 KB of bits; a cap keeps a hostile GZIP from filling memory.
-const MAX_LIST_BYTES: u64 = 16 * 1024 * 1024;
+use super::status_list;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusEntry {
@@ -91,27 +85,19 @@ pub fn check(
     Ok(())
 }
 
-/// The bit at `index` of an encodedList.
+/// The bit at `index` of an encodedList. An index past the end is refused rather than
+/// read as unset: a list too short for its entries is not the list the record was given.
 pub fn bit_at(encoded: &str, index: u64) -> Result<bool, String> {
     let bits = decode_list(encoded)?;
-    let byte = usize::try_from(index / 8)
-        .ok()
-        .and_then(|i| bits.get(i))
-        .ok_or_else(|| format!("index {index} is beyond the list's {} bits", bits.len() * 8))?;
-    Ok(byte >> (7 - index % 8) & 1 == 1)
+    if index / 8 >= bits.len() as u64 {
+        return Err(format!(
+            "index {index} is beyond the list's {} bits",
+            bits.len() * 8
+        ));
+    }
+    Ok(status_list::is_set(&bits, index))
 }
 
-pub fn decode_list(encoded: &str) -> Result<Vec<u8>, String> {
-    let base64 = encoded
-        .strip_prefix('u')
-        .ok_or("encodedList is not multibase base64url (prefix u)")?;
-    let gzipped = URL_SAFE_NO_PAD
-        .decode(base64.trim_end_matches('='))
-        .map_err(|_| "encodedList is not base64url")?;
-    let mut bits = Vec::new();
-    flate2::read::GzDecoder::new(gzipped.as_slice())
-        .take(MAX_LIST_BYTES)
-        .read_to_end(&mut bits)
-        .map_err(|e| format!("encodedList is not GZIP: {e}"))?;
-    Ok(bits)
+fn decode_list(encoded: &str) -> Result<Vec<u8>, String> {
+    status_list::decode(encoded).map_err(|e| e.to_string())
 }

@@ -44,10 +44,6 @@ pub async fn issued_record(w: &World, request_id: &str) -> String {
         if let Some(record) = found {
             return record.id;
         }
-        if w.request(request_id).await["state"] == "confirmed" {
-            // TEMPORARY until issuance lands on main: a stand-in record row.
-            return w.app.with_db(|conn| stand_in_record(conn, request_id));
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!(
@@ -201,55 +197,4 @@ pub fn reason_codes(decision: &Value) -> Vec<String> {
         .iter()
         .map(|r| r["code"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// TEMPORARY until issuance lands on main.
-fn stand_in_record(conn: &mut certverify::db::DbConnection, request_id: &str) -> String {
-    use certverify::db::schema::{status_lists, verification_requests};
-    let (holder, qualification): (String, String) = verification_requests::table
-        .find(request_id)
-        .select((
-            verification_requests::holder_id,
-            verification_requests::qualification_id,
-        ))
-        .first(conn)
-        .unwrap();
-    let now = chrono::Utc::now().naive_utc();
-    for (id, purpose) in [("rl", "revocation"), ("sl", "suspension")] {
-        diesel::insert_into(status_lists::table)
-            .values((
-                status_lists::id.eq(id),
-                status_lists::purpose.eq(purpose),
-                status_lists::size.eq(131_072i64),
-                status_lists::allocated.eq(1i64),
-                status_lists::updated_at.eq(now),
-                status_lists::created_at.eq(now),
-            ))
-            .execute(conn)
-            .unwrap();
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(records::table)
-        .values((
-            records::id.eq(&id),
-            records::request_id.eq(request_id),
-            records::holder_id.eq(holder),
-            records::qualification_id.eq(qualification),
-            records::identity_document_hmac.eq("x"),
-            records::nationality.eq("BR"),
-            records::status.eq("valid"),
-            records::kid.eq("k"),
-            records::credential.eq("{}"),
-            records::valid_from.eq(now),
-            records::valid_until.eq(in_a_year()),
-            records::revocation_list.eq("rl"),
-            records::revocation_index.eq(1i64),
-            records::suspension_list.eq("sl"),
-            records::suspension_index.eq(1i64),
-            records::created_at.eq(now),
-            records::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .unwrap();
-    id
 }
