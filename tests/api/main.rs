@@ -23,3 +23,4 @@ mod registry_import;
 mod registry_search;
 mod requests;
 mod requests_helpers;
+mod verify_record;
