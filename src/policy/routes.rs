@@ -144,7 +144,7 @@ impl EligibilityRequest {
 /// Whether the holder of a record may use a service: decided from the holder's profile and
 /// the qualification as the platform knows them now, and the facts the agency gives.
 /// The read is written to the holder's access log and the decision to the audit log.
-#[utoipa::path(tag = "policy", security(("bearer" = ["eligibility:check"])), request_body = EligibilityRequest,
+#[utoipa::path(tag = "policy", security(("client_credentials" = ["eligibility:check"])), request_body = EligibilityRequest,
     responses((status = 200, body = Decision),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such record, or no live share code"),
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown service, not exactly one of record_id and share_code, or missing facts (code missing_facts, one error per fact)")))]
@@ -182,7 +182,7 @@ pub async fn eligibility(
 /// Every service the record's categories open, each decided from the platform's data alone,
 /// or `needs_facts` naming what `POST /v1/eligibility` needs for it. Scope eligibility:check:
 /// like a decision, it tells the agency what the holder may use, not the record itself.
-#[utoipa::path(tag = "policy", security(("bearer" = ["eligibility:check"])),
+#[utoipa::path(tag = "policy", security(("client_credentials" = ["eligibility:check"])),
     params(("id" = String, Path, description = "Record id")),
     responses((status = 200, body = RecordServices),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such record")))]
