@@ -181,6 +181,17 @@ async fn a_suspended_revoked_expired_or_delisted_record_is_never_eligible_for_an
         let decision = f.decide(code(service), &passing_facts(service)).await;
         assert_refused(service, &decision, "qualification_delisted");
     }
+    // A suspension through the admin endpoint is read live too.
+    f.reset();
+    let path = format!("/v1/admin/records/{}/suspend", f.record_id);
+    let res =
+        f.w.app
+            .post_json(&path, &json!({"reason": "under review"}), Some(&f.w.admin))
+            .await;
+    assert_eq!(res.status(), 200);
+    let decision = f.decide("A.visa.multi_entry", &json!({})).await;
+    assert_eq!(reason_codes(&decision), ["record_not_valid"]);
+    assert_eq!(decision["record_status"], "suspended");
 }
 
 #[tokio::test]

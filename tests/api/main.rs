@@ -14,6 +14,7 @@ mod holders;
 mod migrations;
 mod oauth;
 mod openapi;
+mod policy_table;
 mod records;
 mod records_auth;
 mod records_helpers;
