@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Check the hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the OpenAPI document the server serves.
     Openapi,
     /// Play an issuing body: answer the platform's signed verification requests from a
@@ -148,6 +153,12 @@ enum RegistryCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain; exits 1 naming the first broken row, 0 when it is intact.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +276,9 @@ impl Command {
                 command: AdminCommand::Bootstrap { name },
             } => bootstrap_admin(&settings, &name),
             Command::Registry { command } => crate::registry::cli::run(&settings, command.into()),
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => crate::audit::cli::verify(&settings),
             Command::Openapi => {
                 println!("{}", serde_json::to_string_pretty(&startup::api_doc())?);
                 Ok(())

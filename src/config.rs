@@ -38,6 +38,7 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_REQUEST_TTL_DAYS",
     "CERTVERIFY_POLICY_FILE",
     "CERTVERIFY_RECORD_VALIDITY_DAYS",
+    "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -169,6 +170,8 @@ pub struct Settings {
     pub policy_file: Option<PathBuf>,
     /// A record is valid at most this long after issue (or until the certificate expires).
     pub record_validity: chrono::Duration,
+    /// Share-code look-ups per minute from one client address (or by one agency).
+    pub share_code_rate_limit_per_minute: u32,
 }
 
 /// How the platform talks to issuing bodies.
@@ -297,6 +300,12 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            share_code_rate_limit_per_minute: env.bounded(
+                "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
+                30,
+                1,
+                100_000,
+            )? as u32,
             record_validity: chrono::Duration::days(env.bounded(
                 "CERTVERIFY_RECORD_VALIDITY_DAYS",
                 3 * 365,

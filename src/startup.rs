@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::keys::{self, KeyRing};
 use crate::auth::password::PasswordHasher;
-use crate::auth::ratelimit::AuthRateLimiter;
+use crate::auth::ratelimit::{AuthRateLimiter, LookupRateLimiter};
 use crate::auth::token::TokenService;
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -33,6 +33,7 @@ pub struct AppState {
     pub limiter: AuthRateLimiter,
     /// The services table eligibility decides with (embedded, or CERTVERIFY_POLICY_FILE).
     pub policy: PolicyTable,
+    pub share_code_limiter: LookupRateLimiter,
 }
 
 impl AppState {
@@ -104,6 +105,7 @@ impl Application {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
             policy,
+            share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             pool,
             keys: key_ring,
             pii,
@@ -118,6 +120,7 @@ impl Application {
         tokio::spawn(crate::records::keys::refresh_published(
             state.clone().into_inner(),
         ));
+        tokio::spawn(crate::audit::chain::run(state.pool.clone()));
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
@@ -146,7 +149,7 @@ impl Application {
                                 .default_handler_server(problems::ensure_problem),
                         )
                         .wrap(from_fn(crate::ops::metrics::middleware))
-                        .wrap(TracingLogger::default())
+                        .wrap(TracingLogger::<crate::ops::telemetry::RedactingRootSpan>::new())
                 })
                 .into_app()
         })
@@ -208,6 +211,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::issuers::callbacks::configure)
         .configure(crate::records::routes::configure)
         .configure(crate::records::admin_routes::configure)
+        .configure(crate::records::holder_routes::configure)
+        .configure(crate::records::lookup_routes::configure)
+        .configure(crate::audit::routes::configure)
         .configure(crate::policy::routes::configure);
 }
 

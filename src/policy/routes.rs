@@ -103,7 +103,7 @@ pub struct EligibilityRequest {
 
 enum Target {
     Id(String),
-    Code(Option<ShareCode>),
+    Code(ShareCode),
 }
 
 impl EligibilityRequest {
@@ -111,8 +111,17 @@ impl EligibilityRequest {
         let mut errors = Vec::new();
         let target = match (&self.record_id, &self.share_code) {
             (Some(id), None) => Some(Target::Id(id.clone())),
-            // A code that cannot be one is answered like an unknown code: 404.
-            (None, Some(code)) => Some(Target::Code(ShareCode::parse(code))),
+            (None, Some(code)) => match ShareCode::parse(code) {
+                Some(code) => Some(Target::Code(code)),
+                None => {
+                    errors.push(FieldError::new(
+                        "share_code",
+                        "invalid_share_code",
+                        "A share code has 16 characters, as XXXX-XXXX-XXXX-XXXX.",
+                    ));
+                    None
+                }
+            },
             (both, _) => {
                 let message = if both.is_some() {
                     "Give record_id or share_code, not both."
@@ -147,7 +156,8 @@ impl EligibilityRequest {
 #[utoipa::path(tag = "policy", security(("client_credentials" = ["eligibility:check"])), request_body = EligibilityRequest,
     responses((status = 200, body = Decision),
               (status = 404, body = crate::error::Problem, content_type = "application/problem+json", description = "No such record, or no live share code"),
-              (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown service, not exactly one of record_id and share_code, or missing facts (code missing_facts, one error per fact)")))]
+              (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many share-code look-ups; see Retry-After"),
+              (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown service, not exactly one of record_id and share_code, a malformed share code, or missing facts (code missing_facts, one error per fact)")))]
 #[post("/v1/eligibility")]
 pub async fn eligibility(
     state: web::Data<AppState>,
@@ -157,6 +167,13 @@ pub async fn eligibility(
     agency.require(SCOPE_ELIGIBILITY_CHECK)?;
     let body = body.into_inner();
     let (target, service) = body.check()?;
+    if let Target::Code(_) = target {
+        // Codes are guessable only by volume, so agencies' look-ups by code are counted
+        // here as they are on GET /v1/records/by-share-code.
+        state
+            .share_code_limiter
+            .check(&format!("agency:{}", agency.id))?;
+    }
     let app = state.clone();
     let decision = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -221,8 +238,7 @@ pub async fn services_of_record(
 fn find_record(conn: &mut DbConnection, target: &Target) -> Result<RecordRow, ApiError> {
     let found = match target {
         Target::Id(id) => records::find(conn, id)?,
-        Target::Code(Some(code)) => records::find_by_share_code(conn, code)?,
-        Target::Code(None) => None,
+        Target::Code(code) => records::find_by_share_code(conn, code)?,
     };
     found.ok_or_else(|| ApiError::not_found("No such record."))
 }

@@ -3,9 +3,12 @@
 
 pub mod admin_routes;
 pub mod did;
+pub mod holder_queries;
+pub mod holder_routes;
 pub mod issue;
 pub mod jose;
 pub mod keys;
+pub mod lookup_routes;
 pub mod multikey;
 pub mod offline;
 pub mod offline_keys;

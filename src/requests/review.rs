@@ -112,6 +112,15 @@ pub async fn decide(
                 note: Some(&note),
             };
             settle(conn, &shared.issuance(), &row, &settlement)?;
+            crate::audit::append(
+                conn,
+                &crate::audit::Entry {
+                    actor: &format!("admin:{}", admin.id),
+                    action: "review.decided",
+                    subject: Some(&row.id),
+                    details: serde_json::json!({"outcome": outcome.as_str(), "note": note}),
+                },
+            )?;
             let row = queries::find(conn, &row.id)?.ok_or(DieselError::NotFound)?;
             Ok(queries::admin_view(conn, &row)?)
         })

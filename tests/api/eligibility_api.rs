@@ -2,8 +2,7 @@
 //! HTTP, request checks, share codes, authorization, the access and audit logs, and the
 //! services of a record.
 
-use certverify::db::schema::{audit_log, record_access, share_codes};
-use certverify::records::share_code::ShareCode;
+use certverify::db::schema::{audit_log, record_access};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -125,28 +124,15 @@ async fn the_request_names_exactly_one_record_a_known_service_and_only_known_fac
 async fn a_share_code_the_holder_gave_opens_the_record_and_a_dead_one_does_not() {
     let f = fixture().await;
     f.reset();
-    let code = ShareCode::generate();
-    let (record, hash, hint) = (f.record_id.clone(), code.hash.clone(), code.hint.clone());
-    f.w.app.with_db(|conn| {
-        let holder: String = certverify::db::schema::records::table
-            .find(&record)
-            .select(certverify::db::schema::records::holder_id)
-            .first(conn)
-            .unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        diesel::insert_into(share_codes::table)
-            .values((
-                share_codes::code_hash.eq(hash),
-                share_codes::record_id.eq(&record),
-                share_codes::holder_id.eq(holder),
-                share_codes::hint.eq(hint),
-                share_codes::expires_at.eq(now + chrono::Duration::days(1)),
-                share_codes::created_at.eq(now),
-            ))
-            .execute(conn)
-            .unwrap();
-    });
-    let typed = code.display.to_lowercase().replace('-', "");
+    let path = format!("/v1/records/{}/share-codes", f.record_id);
+    let res =
+        f.w.app
+            .post_json(&path, &json!({"expires_in_days": 7}), Some(&f.w.holder))
+            .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let code = created["code"].as_str().unwrap();
+    let typed = code.to_lowercase().replace('-', "");
     let body = json!({"share_code": typed, "service": "B.visa.talent_r"});
     let res =
         f.w.app
@@ -163,14 +149,19 @@ async fn a_share_code_the_holder_gave_opens_the_record_and_a_dead_one_does_not()
             .unwrap()
     });
     assert_eq!(vias, ["share_code"]);
-    for dead in ["ZZZZ-ZZZZ-ZZZZ-ZZZZ", "not a code"] {
-        let body = json!({"share_code": dead, "service": "B.visa.talent_r"});
-        let res =
-            f.w.app
-                .post_json("/v1/eligibility", &body, Some(&f.agency))
-                .await;
-        assert_problem(res, 404, "not_found").await;
-    }
+    let dead = json!({"share_code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "service": "B.visa.talent_r"});
+    let res =
+        f.w.app
+            .post_json("/v1/eligibility", &dead, Some(&f.agency))
+            .await;
+    assert_problem(res, 404, "not_found").await;
+    let malformed = json!({"share_code": "not a code", "service": "B.visa.talent_r"});
+    let res =
+        f.w.app
+            .post_json("/v1/eligibility", &malformed, Some(&f.agency))
+            .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(error_fields(&problem), ["share_code"]);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, a fresh database per test.
 //! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
 
+mod audit;
 mod auth_tokens;
 mod callbacks;
 mod cli;
@@ -15,8 +16,10 @@ mod migrations;
 mod oauth;
 mod openapi;
 mod policy_table;
+mod record_reads;
 mod records;
 mod records_auth;
+mod records_authz;
 mod records_helpers;
 mod records_status;
 mod registry_admin;
@@ -24,4 +27,7 @@ mod registry_import;
 mod registry_search;
 mod requests;
 mod requests_helpers;
+mod share_code_logs;
+mod share_codes;
+mod sharing_helpers;
 mod verify_record;

@@ -231,3 +231,50 @@ fn by_kid(
         .map(|(m, k)| (kid_of(&m).to_owned(), k))
         .collect()
 }
+
+#[tokio::test]
+async fn every_state_change_and_the_review_decision_are_in_the_audit_log() {
+    let w = crate::requests_helpers::world(&[], None).await;
+    let id = w.submit_ok("FCCA-1001", "Ana Lima").await;
+    w.wait_for(&id, "manual_review").await;
+    let res = w
+        .app
+        .post_json(
+            &format!("/v1/admin/verification-requests/{id}/decision"),
+            &serde_json::json!({"decision": "confirmed", "note": "phoned ACCA"}),
+            Some(&w.admin),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let rows: Vec<(String, String, String)> = w.app.with_db(|conn| {
+        audit_log::table
+            .filter(audit_log::subject.eq(&id))
+            .order(audit_log::id)
+            .select((audit_log::action, audit_log::actor, audit_log::details))
+            .load(conn)
+            .unwrap()
+    });
+    let states: Vec<String> = rows
+        .iter()
+        .filter(|(action, _, _)| action == "request.state_changed")
+        .map(|(_, _, d)| {
+            serde_json::from_str::<Value>(d).unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        states,
+        ["submitted", "manual_review", "confirmed", "issued"]
+    );
+    let decision = rows
+        .iter()
+        .find(|(action, _, _)| action == "review.decided")
+        .expect("the decision is audited");
+    assert!(decision.1.starts_with("admin:"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&decision.2).unwrap()["note"],
+        "phoned ACCA"
+    );
+}
