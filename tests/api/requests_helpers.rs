@@ -151,7 +151,8 @@ impl World {
 
     /// Waits until the request reaches `state` (the dispatcher works in the background).
     pub async fn wait_for(&self, id: &str, state: &str) -> Value {
-        for _ in 0..200 {
+        // Generous: a retried call may back off for seconds when the machine is busy.
+        for _ in 0..600 {
             let r = self.request(id).await;
             if r["state"] == state {
                 return r;
