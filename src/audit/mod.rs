@@ -65,6 +65,34 @@ pub fn append(conn: &mut DbConnection, entry: &Entry<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Appends several unchained rows in one statement (the access-log writer's batches).
+pub fn append_many(conn: &mut DbConnection, entries: &[Entry<'_>]) -> QueryResult<()> {
+    let at = now_micros();
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|entry| {
+            (
+                audit_log::id.eq(uuid::Uuid::now_v7().to_string()),
+                audit_log::at.eq(at),
+                audit_log::actor.eq(entry.actor),
+                audit_log::action.eq(entry.action),
+                audit_log::subject.eq(entry.subject),
+                audit_log::details.eq(entry.details.to_string()),
+            )
+        })
+        .collect();
+    // Multi-row INSERT is backend-specific SQL in diesel: run it on the concrete connection.
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(audit_log::table)
+            .values(rows)
+            .execute(c),
+        DbConnection::Pg(c) => diesel::insert_into(audit_log::table)
+            .values(rows)
+            .execute(c),
+    }
+    .map(|_| ())
+}
+
 /// What narrows `GET /v1/admin/audit`; every filter is an exact match.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {

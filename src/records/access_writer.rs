@@ -7,10 +7,16 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
 use super::queries::{self, RecordRow};
 use super::types::AccessVia;
+use crate::audit;
 use crate::auth::extract::Agency;
-use crate::db::{self, Pool};
+use crate::db::schema::{record_access, service_accounts};
+use crate::db::{self, DbConnection, Pool};
 use crate::error::ApiError;
 
 /// Reads committed together at most; more wait for the next transaction.
@@ -81,25 +87,56 @@ impl AccessWriter {
     }
 }
 
+/// One transaction, three statements whatever the batch size: the agencies' names, the
+/// access-log rows, the audit rows.
 fn write(pool: &Pool, batch: &[Pending]) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     db::write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
-        let mut names = std::collections::HashMap::new();
-        for p in batch {
-            if !names.contains_key(&p.agency.id) {
-                let name = crate::accounts::queries::name_of(conn, &p.agency.id)?;
-                names.insert(p.agency.id.clone(), name);
-            }
-            let name = names.get(&p.agency.id).map(String::as_str).unwrap_or("");
-            queries::log_access(
-                conn,
-                &p.record,
-                &p.agency,
-                name,
-                p.via,
-                p.purpose.as_deref(),
-            )?;
-        }
+        let mut ids: Vec<&str> = batch.iter().map(|p| p.agency.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let names: HashMap<String, String> = service_accounts::table
+            .filter(service_accounts::id.eq_any(&ids))
+            .select((service_accounts::id, service_accounts::name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        let at = chrono::Utc::now().naive_utc();
+        let access: Vec<_> = batch
+            .iter()
+            .map(|p| {
+                (
+                    record_access::id.eq(uuid::Uuid::now_v7().to_string()),
+                    record_access::record_id.eq(&p.record.id),
+                    record_access::holder_id.eq(&p.record.holder_id),
+                    record_access::agency_id.eq(&p.agency.id),
+                    record_access::agency_name
+                        .eq(names.get(&p.agency.id).map(String::as_str).unwrap_or("")),
+                    record_access::via.eq(p.via.as_str()),
+                    record_access::purpose.eq(p.purpose.as_deref()),
+                    record_access::at.eq(at),
+                )
+            })
+            .collect();
+        // Multi-row INSERT is backend-specific SQL in diesel: run it on the concrete connection.
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(record_access::table)
+                .values(access)
+                .execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(record_access::table)
+                .values(access)
+                .execute(c)?,
+        };
+        let actors: Vec<String> = batch
+            .iter()
+            .map(|p| format!("agency:{}", p.agency.id))
+            .collect();
+        let entries: Vec<audit::Entry<'_>> = batch
+            .iter()
+            .zip(&actors)
+            .map(|(p, actor)| queries::read_entry(actor, &p.record.id, p.via, p.purpose.as_deref()))
+            .collect();
+        audit::append_many(conn, &entries)?;
         Ok(())
     })
 }

@@ -98,15 +98,23 @@ pub fn log_access(
             record_access::at.eq(now),
         ))
         .execute(conn)?;
-    audit::append(
-        conn,
-        &audit::Entry {
-            actor: &format!("agency:{}", agency.id),
-            action: "record.read",
-            subject: Some(&record.id),
-            details: serde_json::json!({"via": via.as_str(), "purpose": purpose}),
-        },
-    )
+    let actor = format!("agency:{}", agency.id);
+    audit::append(conn, &read_entry(&actor, &record.id, via, purpose))
+}
+
+/// The audit row of one agency read.
+pub fn read_entry<'a>(
+    actor: &'a str,
+    record_id: &'a str,
+    via: AccessVia,
+    purpose: Option<&str>,
+) -> audit::Entry<'a> {
+    audit::Entry {
+        actor,
+        action: "record.read",
+        subject: Some(record_id),
+        details: serde_json::json!({"via": via.as_str(), "purpose": purpose}),
+    }
 }
 
 /// The record a share code opens: the code exists, was not deleted and has not expired.

@@ -278,3 +278,35 @@ async fn every_state_change_and_the_review_decision_are_in_the_audit_log() {
         "phoned ACCA"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_concurrent_reads_is_logged_read_for_read() {
+    let r = issued_record().await;
+    let reads = (0..40).map(|i| {
+        let app = &r.w.app;
+        let path = format!("/v1/records/{}?purpose=burst-{i}", r.record_id);
+        let token = r.agency.clone();
+        async move { app.get(&path, Some(&token)).await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(reads).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let (logged, audited): (i64, i64) = r.w.app.with_db(|conn| {
+        let logged = record_access::table
+            .filter(record_access::record_id.eq(&r.record_id))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        let audited = audit_log::table
+            .filter(audit_log::action.eq("record.read"))
+            .filter(audit_log::subject.eq(&r.record_id))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        (logged, audited)
+    });
+    assert_eq!(
+        (logged, audited),
+        (40, 40),
+        "every answered read was logged before its answer"
+    );
+}
