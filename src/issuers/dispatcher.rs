@@ -24,11 +24,13 @@ use crate::requests::queries::{self as requests, RequestRow};
 use crate::requests::settle::Method;
 use crate::startup::AppState;
 
-/// Longer than any call (timeout) so a live worker never loses its job.
-const LEASE_SECS: i64 = 120;
+/// Added to the lease beyond the call timeouts: time for the commits before and after a call.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 const IDLE_POLL: Duration = Duration::from_millis(200);
 const MAX_BACKOFF_SECS: u64 = 300;
 const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Requests expired per commit: keeps the write lock short on SQLite.
+const EXPIRY_BATCH: i64 = 200;
 
 #[derive(Debug, Clone, Queryable, QueryableByName)]
 struct Job {
@@ -73,10 +75,11 @@ impl Dispatcher {
         let permits = Arc::new(Semaphore::new(
             self.state.settings.dispatcher.concurrency.max(1),
         ));
-        let mut last_sweep = std::time::Instant::now();
+        // None: sweep at once, so requests that aged out while no instance ran expire at start.
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
-            if last_sweep.elapsed() >= EXPIRY_SWEEP_EVERY {
-                last_sweep = std::time::Instant::now();
+            if last_sweep.map_or(true, |at| at.elapsed() >= EXPIRY_SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
                 if let Err(e) = self.expire_old().await {
                     tracing::warn!(error = %e, "expiry sweep failed");
                 }
@@ -113,12 +116,20 @@ impl Dispatcher {
         }
     }
 
+    /// A live worker must never lose its job: the lease outlives a wait for the body's
+    /// concurrency permit (about one call) and the call itself, plus the commits around them.
+    /// Kept short beyond that, since a job of a killed worker waits this long to be taken again.
+    fn lease(&self) -> chrono::Duration {
+        secs(self.state.settings.dispatcher.timeout * 2 + LEASE_MARGIN)
+    }
+
     async fn claim(&self, limit: i64) -> Result<Vec<Job>, ApiError> {
         let owner = self.owner.clone();
+        let lease = self.lease();
         db::run(&self.state.pool, move |conn| {
             write_transaction(conn, |conn| {
                 let at = now();
-                let until = at + chrono::Duration::seconds(LEASE_SECS);
+                let until = at + lease;
                 let claimed: Vec<Job> = match conn {
                     DbConnection::Pg(pg) => diesel::sql_query(
                         "UPDATE jobs SET lease_until = $1, lease_owner = $2 WHERE id IN (\
@@ -193,6 +204,7 @@ impl Dispatcher {
         .await
     }
 
+    /// Expires open requests older than the time to live, a batch per commit until none is left.
     async fn expire_old(&self) -> Result<(), ApiError> {
         let cutoff = now() - secs(self.state.settings.dispatcher.request_ttl);
         db::run(&self.state.pool, move |conn| {
@@ -202,29 +214,30 @@ impl Dispatcher {
                 RequestState::ManualReview,
             ]
             .map(RequestState::as_str);
-            let ids: Vec<String> = verification_requests::table
-                .filter(verification_requests::state.eq_any(open))
-                .filter(verification_requests::created_at.lt(cutoff))
-                .select(verification_requests::id)
-                .limit(500)
-                .load(conn)?;
-            for id in ids {
-                write_transaction(conn, |conn| {
-                    if let Some(row) = requests::find(conn, &id)? {
+            loop {
+                let expired = write_transaction(conn, |conn| {
+                    let rows: Vec<RequestRow> = verification_requests::table
+                        .filter(verification_requests::state.eq_any(open))
+                        .filter(verification_requests::created_at.lt(cutoff))
+                        .select(RequestRow::as_select())
+                        .limit(EXPIRY_BATCH)
+                        .load(conn)?;
+                    for row in &rows {
+                        // `transition` also deletes the request's job.
                         requests::transition(
                             conn,
-                            &row,
+                            row,
                             RequestState::Expired,
                             Some("open longer than the request time to live"),
                             "dispatcher",
                         )?;
-                        diesel::delete(jobs::table.filter(jobs::request_id.eq(&id)))
-                            .execute(conn)?;
                     }
-                    Ok::<_, ApiError>(())
+                    Ok::<_, ApiError>(rows.len())
                 })?;
+                if expired < EXPIRY_BATCH as usize {
+                    return Ok(());
+                }
             }
-            Ok(())
         })
         .await
     }
