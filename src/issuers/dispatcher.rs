@@ -29,6 +29,8 @@ const LEASE_MARGIN: Duration = Duration::from_secs(10);
 const IDLE_POLL: Duration = Duration::from_millis(200);
 const MAX_BACKOFF_SECS: u64 = 300;
 const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// The history reason of an expired request, a code like the other reasons.
+pub const EXPIRED_REASON: &str = "time_to_live_exceeded";
 /// Requests expired per commit: keeps the write lock short on SQLite.
 const EXPIRY_BATCH: i64 = 200;
 
@@ -228,7 +230,7 @@ impl Dispatcher {
                             conn,
                             row,
                             RequestState::Expired,
-                            Some("open longer than the request time to live"),
+                            Some(EXPIRED_REASON),
                             "dispatcher",
                         )?;
                     }
