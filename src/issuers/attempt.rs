@@ -97,14 +97,13 @@ pub(super) fn prepare(
     if row.state() == RequestState::Submitted {
         requests::transition(conn, &row, RequestState::AwaitingIssuer, None, "dispatcher")?;
     }
-    let qualification_code: String = qualifications::table
-        .find(&row.qualification_id)
-        .select(qualifications::code)
-        .first(conn)?;
-    let date_of_birth: chrono::NaiveDate = holders::table
-        .find(&row.holder_id)
-        .select(holders::date_of_birth)
-        .first(conn)?;
+    let (qualification_code, date_of_birth): (String, chrono::NaiveDate) =
+        verification_requests::table
+            .inner_join(qualifications::table)
+            .inner_join(holders::table)
+            .filter(verification_requests::id.eq(&row.id))
+            .select((qualifications::code, holders::date_of_birth))
+            .first(conn)?;
     let iat = Utc::now().timestamp();
     let message = VerificationRequest {
         iss: platform.to_owned(),
@@ -123,13 +122,20 @@ pub(super) fn prepare(
     let key = state.keys.active();
     let token = protocol::sign(&message, REQUEST_TYP, &key.kid, &key.signing)
         .map_err(ApiError::internal)?;
+    let first_sent_at = row.first_sent_at.unwrap_or_else(now);
     diesel::update(verification_requests::table.find(&row.id))
         .set((
             verification_requests::last_request_jti.eq(&message.jti),
-            verification_requests::first_sent_at.eq(row.first_sent_at.unwrap_or_else(now)),
+            verification_requests::first_sent_at.eq(first_sent_at),
         ))
         .execute(conn)?;
-    let row = requests::find(conn, &row.id)?.ok_or(diesel::result::Error::NotFound)?;
+    // What `conclude` reads of the row, as just written, without reading it again.
+    let row = RequestRow {
+        state: RequestState::AwaitingIssuer.as_str().to_owned(),
+        first_sent_at: Some(first_sent_at),
+        last_request_jti: Some(message.jti),
+        ..row
+    };
     Ok(Some((row, base_url, token)))
 }
 
