@@ -104,6 +104,42 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// SQLite has one writer. Writers of this process queue here for their turn instead of in
+/// SQLite's busy handler, which sleeps in growing steps (up to 100 ms) however soon the lock
+/// is free: under load the database would stand idle while every writer sleeps. Other
+/// processes (the CLI) still meet the busy timeout. One lock for all SQLite databases of the
+/// process: only tests open several, and their transactions are short.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// A thread already in a write transaction does not wait for itself (it then meets
+    /// SQLite's own refusal of a nested BEGIN, as without this lock).
+    static HOLDS_SQLITE_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct SqliteWriterTurn(Option<std::sync::MutexGuard<'static, ()>>);
+
+impl SqliteWriterTurn {
+    fn take() -> Self {
+        if HOLDS_SQLITE_WRITER.with(|held| held.replace(true)) {
+            return Self(None);
+        }
+        // A panic in another writer's transaction leaves nothing behind to protect.
+        let guard = SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self(Some(guard))
+    }
+}
+
+impl Drop for SqliteWriterTurn {
+    fn drop(&mut self) {
+        if self.0.take().is_some() {
+            HOLDS_SQLITE_WRITER.with(|held| held.set(false));
+        }
+    }
+}
+
 /// Runs `f` in a transaction that takes the write lock at its start.
 ///
 /// SQLite's default DEFERRED transaction that reads and then writes can fail with
@@ -117,12 +153,17 @@ where
     E: From<diesel::result::Error>,
 {
     type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
+    let _writer = match conn {
         DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            let turn = SqliteWriterTurn::take();
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
         }
-        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
-    }
+        DbConnection::Pg(_) => {
+            Manager::begin_transaction(conn)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(value) => {
             Manager::commit_transaction(conn)?;
