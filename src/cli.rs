@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Check the hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the OpenAPI document the server serves.
     Openapi,
     /// Play an issuing body: answer the platform's signed verification requests from a
@@ -152,6 +157,12 @@ enum RegistryCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain; exits 1 naming the first broken row, 0 when it is intact.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Generate a new Ed25519 key as a PKCS#8 PEM file (mode 0600) and print its kid.
     Generate {
@@ -162,6 +173,17 @@ enum KeysCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Make a new signing key: the current one is retired (it still verifies what it
+    /// signed) and CERTVERIFY_KEY_FILE is replaced. Restart the instances afterwards.
+    Rotate,
+    /// Unpublish a compromised key (not the active one: rotate first) and list the records
+    /// it signed, which must be re-issued.
+    Revoke {
+        /// The key's kid (its RFC 7638 thumbprint, as in /.well-known/jwks.json).
+        kid: String,
+    },
+    /// List the platform's keys and their states.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,20 +268,14 @@ impl Command {
                 );
                 Ok(())
             }
-            Command::Keys {
-                command: KeysCommand::Generate { out, force },
-            } => {
-                let path = out.unwrap_or(settings.key_file);
-                let key = keys::generate_key_file(&path, force)?;
-                let jwk = keys::jwk_of(&key.verifying_key());
-                eprintln!("wrote {}", path.display());
-                println!("{}", serde_json::to_string(&jwk)?);
-                Ok(())
-            }
+            Command::Keys { command } => run_keys(&settings, command),
             Command::Admin {
                 command: AdminCommand::Bootstrap { name },
             } => bootstrap_admin(&settings, &name),
             Command::Registry { command } => crate::registry::cli::run(&settings, command.into()),
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => crate::audit::cli::verify(&settings),
             Command::Openapi => {
                 println!("{}", serde_json::to_string_pretty(&startup::api_doc())?);
                 Ok(())
@@ -276,6 +292,33 @@ impl From<RegistryCommand> for crate::registry::cli::Task {
             RegistryCommand::Export { out } => Self::Export(out),
         }
     }
+}
+
+fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
+    if let KeysCommand::Generate { out, force } = command {
+        let path = out.unwrap_or_else(|| settings.key_file.clone());
+        let key = keys::generate_key_file(&path, force)?;
+        let jwk = keys::jwk_of(&key.verifying_key());
+        eprintln!("wrote {}", path.display());
+        println!("{}", serde_json::to_string(&jwk)?);
+        return Ok(());
+    }
+    let pool = db::build_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    db::migrations::run_pending(&mut conn)?;
+    let out = match command {
+        KeysCommand::Rotate => {
+            serde_json::to_value(crate::records::keys::rotate(&mut conn, &settings.key_file)?)?
+        }
+        KeysCommand::Revoke { kid } => {
+            serde_json::to_value(crate::records::keys::revoke(&mut conn, &kid)?)?
+        }
+        KeysCommand::List | KeysCommand::Generate { .. } => {
+            serde_json::to_value(crate::records::keys::list(&mut conn)?)?
+        }
+    };
+    println!("{out}");
+    Ok(())
 }
 
 fn bootstrap_admin(settings: &Settings, name: &str) -> anyhow::Result<()> {

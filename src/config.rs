@@ -36,6 +36,8 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_RETRY_BASE_MS",
     "CERTVERIFY_REASK_AFTER_SECONDS",
     "CERTVERIFY_REQUEST_TTL_DAYS",
+    "CERTVERIFY_RECORD_VALIDITY_DAYS",
+    "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -163,6 +165,10 @@ pub struct Settings {
     pub argon2: Argon2Cost,
     pub allow_http_issuers: bool,
     pub dispatcher: DispatcherSettings,
+    /// A record is valid at most this long after issue (or until the certificate expires).
+    pub record_validity: chrono::Duration,
+    /// Share-code look-ups per minute from one client address (or by one agency).
+    pub share_code_rate_limit_per_minute: u32,
 }
 
 /// How the platform talks to issuing bodies.
@@ -287,6 +293,18 @@ impl Settings {
                 Some(false),
                 "true or false",
             )?,
+            share_code_rate_limit_per_minute: env.bounded(
+                "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
+                30,
+                1,
+                100_000,
+            )? as u32,
+            record_validity: chrono::Duration::days(env.bounded(
+                "CERTVERIFY_RECORD_VALIDITY_DAYS",
+                3 * 365,
+                1,
+                36_500,
+            )? as i64),
             dispatcher: DispatcherSettings {
                 concurrency: env.bounded("CERTVERIFY_DISPATCHER_CONCURRENCY", 8, 0, 1024)? as usize,
                 per_issuer: env.bounded("CERTVERIFY_ISSUER_CONCURRENCY", 4, 1, 1024)? as usize,

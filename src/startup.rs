@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::keys::{self, KeyRing};
 use crate::auth::password::PasswordHasher;
-use crate::auth::ratelimit::AuthRateLimiter;
+use crate::auth::ratelimit::{AuthRateLimiter, LookupRateLimiter};
 use crate::auth::token::TokenService;
 use crate::config::Settings;
 use crate::db::{self, Pool};
@@ -30,9 +30,19 @@ pub struct AppState {
     pub public_url: String,
     pub hasher: PasswordHasher,
     pub limiter: AuthRateLimiter,
+    pub share_code_limiter: LookupRateLimiter,
 }
 
 impl AppState {
+    pub fn issuance(&self) -> crate::records::issue::Issuance<'_> {
+        crate::records::issue::Issuance {
+            keys: &self.keys,
+            pii: &self.pii,
+            public_url: &self.public_url,
+            validity: self.settings.record_validity,
+        }
+    }
+
     pub fn tokens(&self) -> TokenService<'_> {
         TokenService {
             keys: &self.keys,
@@ -66,6 +76,15 @@ impl Application {
         }
         let key_ring = KeyRing::new(keys::load_platform_key(&settings)?)?;
         let pii = keys::load_pii_key(&settings)?;
+        let verifying = key_ring.active().signing.verifying_key();
+        let key_pool = pool.clone();
+        let published = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut conn = key_pool.get()?;
+            crate::records::keys::register_active(&mut conn, &verifying)?;
+            crate::records::keys::published(&mut conn)
+        })
+        .await??;
+        key_ring.publish(&published)?;
 
         let listener = TcpListener::bind(settings.listen).map_err(|e| {
             anyhow::anyhow!("CERTVERIFY_LISTEN: cannot bind {}: {e}", settings.listen)
@@ -80,6 +99,7 @@ impl Application {
         let state = web::Data::new(AppState {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
+            share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             pool,
             keys: key_ring,
             pii,
@@ -91,6 +111,10 @@ impl Application {
                 crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
             tokio::spawn(dispatcher.run());
         }
+        tokio::spawn(crate::records::keys::refresh_published(
+            state.clone().into_inner(),
+        ));
+        tokio::spawn(crate::audit::chain::run(state.pool.clone()));
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
@@ -119,7 +143,7 @@ impl Application {
                                 .default_handler_server(problems::ensure_problem),
                         )
                         .wrap(from_fn(crate::ops::metrics::middleware))
-                        .wrap(TracingLogger::default())
+                        .wrap(TracingLogger::<crate::ops::telemetry::RedactingRootSpan>::new())
                 })
                 .into_app()
         })
@@ -164,7 +188,12 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::registry::import_routes::configure)
         .configure(crate::requests::routes::configure)
         .configure(crate::requests::review::configure)
-        .configure(crate::issuers::callbacks::configure);
+        .configure(crate::issuers::callbacks::configure)
+        .configure(crate::records::routes::configure)
+        .configure(crate::records::admin_routes::configure)
+        .configure(crate::records::holder_routes::configure)
+        .configure(crate::records::lookup_routes::configure)
+        .configure(crate::audit::routes::configure);
 }
 
 /// The full OpenAPI document as the server serves it at `/openapi.json`.

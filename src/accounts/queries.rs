@@ -68,3 +68,11 @@ pub fn find_active_by_client_id(
         .first(conn)
         .optional()
 }
+
+/// A service account's display name (agencies' names appear in holders' access logs).
+pub fn name_of(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
+    service_accounts::table
+        .find(id)
+        .select(service_accounts::name)
+        .first(conn)
+}

@@ -4,6 +4,11 @@
 //! chain linker gives them their place (seq, prev_hash, hash) after commit, so no request
 //! waits on the chain head.
 
+pub mod chain;
+pub mod cli;
+pub mod routes;
+
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -23,12 +28,34 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
+/// A stored row; `seq`, `prev_hash` and `hash` are None until the linker reaches it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub details: String,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// Now, cut to the microseconds PostgreSQL keeps, so a row hashes the same on both backends.
+fn now_micros() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    let nanos = now.nanosecond() / 1_000 * 1_000;
+    now.with_nanosecond(nanos).unwrap_or(now)
+}
+
 /// Appends an unchained row; call it inside the transaction of the change it describes.
 pub fn append(conn: &mut DbConnection, entry: &Entry<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(uuid::Uuid::now_v7().to_string()),
-            audit_log::at.eq(chrono::Utc::now().naive_utc()),
+            audit_log::at.eq(now_micros()),
             audit_log::actor.eq(entry.actor),
             audit_log::action.eq(entry.action),
             audit_log::subject.eq(entry.subject),
@@ -36,4 +63,35 @@ pub fn append(conn: &mut DbConnection, entry: &Entry<'_>) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// What narrows `GET /v1/admin/audit`; every filter is an exact match.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub subject: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+}
+
+/// Rows newest first (ids are UUIDv7, so by id), `limit` of them after the cursor `before`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    before: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(subject) = &filter.subject {
+        query = query.filter(audit_log::subject.eq(subject.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_log::action.eq(action.clone()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_log::actor.eq(actor.clone()));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before.to_owned()));
+    }
+    query.order(audit_log::id.desc()).limit(limit).load(conn)
 }

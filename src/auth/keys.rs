@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::RwLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -42,46 +43,96 @@ pub struct PlatformKey {
     pub encoding: EncodingKey,
 }
 
+#[derive(Clone)]
 struct PublishedKey {
     jwk: Jwk,
+    verifying: VerifyingKey,
     decoding: DecodingKey,
 }
 
+impl PublishedKey {
+    fn new(verifying: VerifyingKey) -> anyhow::Result<Self> {
+        Ok(Self {
+            jwk: jwk_of(&verifying),
+            decoding: DecodingKey::from_ed_components(
+                &URL_SAFE_NO_PAD.encode(verifying.as_bytes()),
+            )?,
+            verifying,
+        })
+    }
+}
+
 /// The key that signs, and every key whose signatures are still accepted, by kid.
+///
+/// The published set is the database's `active` and `retired` keys, refreshed while the
+/// service runs, so a key another instance rotated in verifies here and a revoked key stops
+/// verifying everywhere.
 pub struct KeyRing {
     active: PlatformKey,
-    published: BTreeMap<String, PublishedKey>,
+    published: RwLock<BTreeMap<String, PublishedKey>>,
 }
 
 impl KeyRing {
     pub fn new(signing: SigningKey) -> anyhow::Result<Self> {
         let active = platform_key(signing)?;
         let mut published = BTreeMap::new();
-        let verifying = active.signing.verifying_key();
         published.insert(
             active.kid.clone(),
-            PublishedKey {
-                jwk: jwk_of(&verifying),
-                decoding: DecodingKey::from_ed_components(
-                    &URL_SAFE_NO_PAD.encode(verifying.as_bytes()),
-                )?,
-            },
+            PublishedKey::new(active.signing.verifying_key())?,
         );
-        Ok(Self { active, published })
+        Ok(Self {
+            active,
+            published: RwLock::new(published),
+        })
     }
 
     pub fn active(&self) -> &PlatformKey {
         &self.active
     }
 
-    pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
-        self.published.get(kid).map(|k| &k.decoding)
+    /// Replaces the published set; keys that are not given (revoked ones) stop verifying.
+    pub fn publish(&self, keys: &[VerifyingKey]) -> anyhow::Result<()> {
+        let mut next = BTreeMap::new();
+        for key in keys {
+            let published = PublishedKey::new(*key)?;
+            next.insert(published.jwk.kid.clone(), published);
+        }
+        if !next.contains_key(&self.active.kid) {
+            tracing::error!(kid = %self.active.kid, "this instance's signing key is no longer published (revoked?): restart it with the current key");
+        }
+        match self.published.write() {
+            Ok(mut guard) => *guard = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        Ok(())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, PublishedKey>> {
+        // A panic while holding the lock cannot leave the map half-written (it is swapped
+        // whole), so a poisoned lock is still safe to read.
+        self.published.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
+        self.read().get(kid).map(|k| k.decoding.clone())
+    }
+
+    pub fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
+        self.read().get(kid).map(|k| k.verifying)
     }
 
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
-            keys: self.published.values().map(|k| k.jwk.clone()).collect(),
+            keys: self.read().values().map(|k| k.jwk.clone()).collect(),
         }
+    }
+
+    /// The published keys, by kid.
+    pub fn published(&self) -> Vec<(String, VerifyingKey)> {
+        self.read()
+            .iter()
+            .map(|(kid, k)| (kid.clone(), k.verifying))
+            .collect()
     }
 }
 
@@ -239,5 +290,18 @@ mod tests {
         assert_eq!(jwks.keys[0].kid, ring.active().kid);
         assert!(ring.decoding_key(&ring.active().kid).is_some());
         assert!(ring.decoding_key("other").is_none());
+    }
+
+    #[test]
+    fn publishing_a_set_drops_the_keys_it_leaves_out() {
+        let ring = KeyRing::new(SigningKey::generate(&mut OsRng)).unwrap();
+        let old = SigningKey::generate(&mut OsRng).verifying_key();
+        let own = ring.active().signing.verifying_key();
+        ring.publish(&[own, old]).unwrap();
+        assert!(ring.verifying_key(&kid_of(&old)).is_some());
+        assert_eq!(ring.jwks().keys.len(), 2);
+        ring.publish(&[own]).unwrap();
+        assert!(ring.verifying_key(&kid_of(&old)).is_none());
+        assert!(ring.decoding_key(&kid_of(&old)).is_none());
     }
 }

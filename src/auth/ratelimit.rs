@@ -60,6 +60,36 @@ impl AuthRateLimiter {
     }
 }
 
+/// One bucket per key for look-ups whose answers must not be guessed at speed (share
+/// codes): keyed by client address for anyone, by account for agencies.
+pub struct LookupRateLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+impl LookupRateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        if self.limiter.len() > MAX_KEYS {
+            self.limiter.retain_recent();
+        }
+        match self.limiter.check_key(&key.to_owned()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err(ApiError::too_many_requests(wait.as_secs() + 1))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +113,15 @@ mod tests {
         assert!(limiter.check("a", ip).is_err());
         assert!(limiter.check("b", ip).is_ok());
         assert!(limiter.check("a", "192.0.2.2".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn look_ups_are_counted_per_key() {
+        let limiter = LookupRateLimiter::new(2);
+        assert!(limiter.check("192.0.2.1").is_ok());
+        assert!(limiter.check("192.0.2.1").is_ok());
+        assert_eq!(limiter.check("192.0.2.1").unwrap_err().status.as_u16(), 429);
+        assert!(limiter.check("agency:a").is_ok());
     }
 
     #[test]

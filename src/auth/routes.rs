@@ -38,7 +38,7 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
-fn client_address(req: &HttpRequest) -> IpAddr {
+pub fn client_address(req: &HttpRequest) -> IpAddr {
     // The peer address, not X-Forwarded-For: a header anyone can set must not pick the bucket.
     req.peer_addr()
         .map(|a| a.ip())

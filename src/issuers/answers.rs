@@ -11,6 +11,7 @@ use crate::db::schema::{issuer_messages, issuing_body_keys};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
+use crate::records::issue::Issuance;
 use crate::registry::queries::{self as registry, IssuingBodyRow};
 use crate::requests::queries as requests;
 use crate::requests::settle::{settle, Method, Settlement};
@@ -78,6 +79,7 @@ pub enum Applied {
 /// settles the request it answers, or stores a revocation for the records capability.
 pub fn apply(
     conn: &mut DbConnection,
+    issuance: &Issuance<'_>,
     body: &IssuingBodyRow,
     answer: &Answer,
     token: &str,
@@ -128,6 +130,7 @@ pub fn apply(
                     let actor = format!("issuer:{}", body.code);
                     settle(
                         conn,
+                        issuance,
                         &row,
                         &Settlement {
                             outcome: *outcome,
@@ -150,7 +153,22 @@ pub fn apply(
                 (_, None) => Applied::Stored,
             }
         }
-        AnswerBody::CertificateRevoked { .. } => Applied::Stored,
+        AnswerBody::CertificateRevoked {
+            certificate_number,
+            qualification_code,
+            reason,
+            ..
+        } => {
+            crate::records::status::revoke_certificate(
+                conn,
+                &body.id,
+                qualification_code,
+                certificate_number,
+                reason.as_deref(),
+                &format!("issuer:{}", body.code),
+            )?;
+            Applied::Stored
+        }
     };
     let stored = diesel::insert_into(issuer_messages::table)
         .values((

@@ -146,9 +146,10 @@ pub(super) fn conclude(
     job_id: &str,
     attempts: i32,
     sent: Sent,
-    settings: &crate::config::DispatcherSettings,
-    platform: &str,
+    state: &AppState,
 ) -> Result<(), ApiError> {
+    let settings = &state.settings.dispatcher;
+    let platform = state.public_url.as_str();
     match sent {
         Sent::Answer(token) => {
             let verified =
@@ -167,7 +168,14 @@ pub(super) fn conclude(
                 });
             match verified {
                 Ok((body, answer)) => {
-                    super::answers::apply(conn, &body, &answer, &token, Method::IssuerApi)?;
+                    super::answers::apply(
+                        conn,
+                        &state.issuance(),
+                        &body,
+                        &answer,
+                        &token,
+                        Method::IssuerApi,
+                    )?;
                     finish(conn, job_id)?;
                 }
                 Err(e) => to_manual_review(

@@ -56,11 +56,19 @@ pub async fn callback(
         .map_err(|_| ApiError::bad_request("malformed_message", "The body is not a compact JWS."))?
         .trim()
         .to_owned();
-    let platform = state.public_url.clone();
+    let shared = state.clone();
     let applied = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
-            let (issuer, answer) = answers::verify(conn, &token, &platform)?;
-            answers::apply(conn, &issuer, &answer, &token, Method::IssuerCallback)
+            let (issuer, answer) = answers::verify(conn, &token, &shared.public_url)?;
+            let issuance = shared.issuance();
+            answers::apply(
+                conn,
+                &issuance,
+                &issuer,
+                &answer,
+                &token,
+                Method::IssuerCallback,
+            )
         })
     })
     .await?;

@@ -195,11 +195,10 @@ impl Dispatcher {
         let sent = self.client.send(&base_url, token).await;
         drop(permit);
         let (job_id, attempts) = (job.id.clone(), job.attempts);
-        let settings = self.state.settings.dispatcher.clone();
-        let platform = self.state.public_url.clone();
+        let state = self.state.clone();
         db::run(&self.state.pool, move |conn| {
             write_transaction(conn, |conn| {
-                conclude(conn, &row, &job_id, attempts, sent, &settings, &platform)
+                conclude(conn, &row, &job_id, attempts, sent, &state)
             })
         })
         .await

@@ -373,7 +373,11 @@ pub fn set_listing(
         to_json(&row.to_input(&body.code)),
         to_json(&updated.to_input(&body.code)),
     )?;
-    // Records of a delisted qualification are suspended with reason `delisted`, and
-    // reinstated on restore, once records exist (the records issue hooks in here).
+    let who = format!("admin:{actor}");
+    if removal.is_some() {
+        crate::records::status::suspend_delisted(conn, &row.id, &who)?;
+    } else {
+        crate::records::status::reinstate_relisted(conn, &row.id, &who)?;
+    }
     Ok(updated)
 }

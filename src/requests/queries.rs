@@ -72,8 +72,17 @@ pub fn add_event(
             request_events::actor.eq(actor),
             request_events::at.eq(now()),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    // Every state change also goes to the chained audit log (DESIGN.md, "Privacy and audit").
+    crate::audit::append(
+        conn,
+        &crate::audit::Entry {
+            actor,
+            action: "request.state_changed",
+            subject: Some(request_id),
+            details: serde_json::json!({"state": state.as_str(), "reason": reason}),
+        },
+    )
 }
 
 /// Queues work for the dispatcher, due at `run_at`.

@@ -90,6 +90,7 @@ pub async fn decide(
             "1 to 2000 characters.",
         )]));
     }
+    let shared = state.clone();
     let view = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let row = queries::find(conn, &id)?
@@ -110,7 +111,16 @@ pub async fn decide(
                 actor: &admin.id,
                 note: Some(&note),
             };
-            settle(conn, &row, &settlement)?;
+            settle(conn, &shared.issuance(), &row, &settlement)?;
+            crate::audit::append(
+                conn,
+                &crate::audit::Entry {
+                    actor: &format!("admin:{}", admin.id),
+                    action: "review.decided",
+                    subject: Some(&row.id),
+                    details: serde_json::json!({"outcome": outcome.as_str(), "note": note}),
+                },
+            )?;
             let row = queries::find(conn, &row.id)?.ok_or(DieselError::NotFound)?;
             Ok(queries::admin_view(conn, &row)?)
         })

@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::issuers::protocol::Outcome;
+use crate::records::issue::Issuance;
 
 /// How the platform came to know the outcome (a record's `verification.method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,7 @@ pub struct Settlement<'a> {
 
 pub fn settle(
     conn: &mut DbConnection,
+    issuance: &Issuance<'_>,
     row: &RequestRow,
     s: &Settlement<'_>,
 ) -> Result<(), ApiError> {
@@ -58,15 +60,20 @@ pub fn settle(
         .execute(conn)?;
     if to == RequestState::Confirmed {
         let row = queries::find(conn, &row.id)?.ok_or(diesel::result::Error::NotFound)?;
-        on_confirmed(conn, &row)?;
+        on_confirmed(conn, issuance, &row, s.method)?;
     }
     Ok(())
 }
 
-/// The seam for records (DESIGN.md: `confirmed → issued` in the confirming transaction).
-/// The records capability builds, signs and stores the record here and moves the request
-/// to `issued`; until it exists a confirmed request stays `confirmed`.
-fn on_confirmed(_conn: &mut DbConnection, row: &RequestRow) -> Result<(), ApiError> {
-    tracing::info!(request_id = %row.id, "request confirmed");
+/// DESIGN.md: `confirmed → issued` in the confirming transaction, so a confirmed request
+/// never lacks its record and never gets two.
+fn on_confirmed(
+    conn: &mut DbConnection,
+    issuance: &Issuance<'_>,
+    row: &RequestRow,
+    method: Method,
+) -> Result<(), ApiError> {
+    let record = crate::records::issue::issue(conn, issuance, row, method.as_str())?;
+    tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
     Ok(())
 }

@@ -130,7 +130,7 @@ async fn a_callback_settles_once_and_repeats_change_nothing() {
     let res = s.post(&token).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["result"], "settled");
-    assert_eq!(s.state().await, "confirmed");
+    assert_eq!(s.state().await, "issued");
     assert_eq!(
         s.post(&token).await.json::<Value>().await.unwrap()["result"],
         "already_known"
@@ -152,7 +152,7 @@ async fn a_callback_settles_once_and_repeats_change_nothing() {
         ..s.answer(Outcome::Mismatch)
     };
     assert_problem(s.post(&s.sign(&reused)).await, 409, "jti_reused").await;
-    assert_eq!(s.state().await, "confirmed");
+    assert_eq!(s.state().await, "issued");
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "--help"],
         vec!["admin", "bootstrap", "--help"],
         vec!["openapi", "--help"],
+        vec!["audit", "verify", "--help"],
     ] {
         let out = certverify(&args, &[]);
         assert!(out.status.success(), "{args:?}");

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, a fresh database per test.
 //! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
 
+mod audit;
 mod auth_tokens;
 mod callbacks;
 mod cli;
@@ -11,6 +12,12 @@ mod holders;
 mod migrations;
 mod oauth;
 mod openapi;
+mod record_reads;
+mod records;
+mod records_auth;
+mod records_authz;
+mod records_helpers;
+mod records_status;
 mod recovery;
 mod registry_admin;
 mod registry_import;
@@ -19,3 +26,6 @@ mod requests;
 mod requests_helpers;
 mod server_process;
 mod settling;
+mod share_code_logs;
+mod share_codes;
+mod sharing_helpers;

@@ -200,10 +200,13 @@ async fn a_body_in_manual_mode_goes_to_review_and_an_admin_decides() {
         .await;
     assert_eq!(res.status(), 200);
     let decided: Value = res.json().await.unwrap();
-    assert_eq!(decided["state"], "confirmed");
+    assert_eq!(
+        decided["state"], "issued",
+        "a confirmation issues the record at once"
+    );
     assert!(decided["decided_by"].is_string());
     assert_eq!(decided["verification_method"], "manual_review");
-    assert_eq!(w.request(&id).await["state"], "confirmed");
+    assert_eq!(w.request(&id).await["state"], "issued");
     let again = w
         .app
         .post_json(
@@ -219,14 +222,17 @@ async fn a_body_in_manual_mode_goes_to_review_and_an_admin_decides() {
 async fn the_simulator_confirms_a_matching_certificate_synchronously() {
     let w = world(&[], Some((Mode::Sync, 0.0))).await;
     let id = w.submit_ok("FCCA-1001", "ANA  LIMA").await;
-    let r = w.wait_for(&id, "confirmed").await;
+    let r = w.wait_for(&id, "issued").await;
     let states: Vec<&str> = r["history"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| h["state"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["submitted", "awaiting_issuer", "confirmed"]);
+    assert_eq!(
+        states,
+        ["submitted", "awaiting_issuer", "confirmed", "issued"]
+    );
     assert_eq!(
         w.outcome(&id),
         (Some("confirmed".into()), Some("issuer_api".into()))
@@ -237,7 +243,7 @@ async fn the_simulator_confirms_a_matching_certificate_synchronously() {
 async fn the_simulator_confirms_through_a_callback() {
     let w = world(&[], Some((Mode::Callback, 0.0))).await;
     let id = w.submit_ok("FCCA-1001", "Ana Lima").await;
-    w.wait_for(&id, "confirmed").await;
+    w.wait_for(&id, "issued").await;
     assert_eq!(
         w.outcome(&id),
         (Some("confirmed".into()), Some("issuer_callback".into()))
@@ -314,7 +320,7 @@ async fn a_body_that_is_down_and_comes_back_still_confirms() {
         )
         .await;
     assert_eq!(res.status(), 201);
-    w.wait_for(&id, "confirmed").await;
+    w.wait_for(&id, "issued").await;
 }
 
 #[tokio::test]

@@ -1,0 +1,291 @@
+//! Issuing a record: built, signed and stored inside the transaction that confirms the
+//! request, which then becomes `issued` (DESIGN.md, "States": exactly one record per
+//! request, even across kill -9).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{NaiveDateTime, SecondsFormat};
+use diesel::prelude::*;
+use rand_core::{OsRng, RngCore};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::proof::{self, ProofOptions};
+use super::queries::{self, RecordRow};
+use super::{did, status_list};
+use crate::auth::keys::KeyRing;
+use crate::db::schema::{holders, records, status_lists};
+use crate::db::DbConnection;
+use crate::domain::identity::PiiKey;
+use crate::domain::request_state::RequestState;
+use crate::error::ApiError;
+use crate::registry::queries as registry;
+use crate::requests::queries::{self as requests, RequestRow};
+
+/// What issuing needs from the running service.
+#[derive(Clone, Copy)]
+pub struct Issuance<'a> {
+    pub keys: &'a KeyRing,
+    pub pii: &'a PiiKey,
+    pub public_url: &'a str,
+    /// A record is valid at most this long after issue (CERTVERIFY_RECORD_VALIDITY_DAYS).
+    pub validity: chrono::Duration,
+}
+
+impl Issuance<'_> {
+    pub fn did(&self) -> String {
+        did::did_web(self.public_url)
+    }
+
+    pub fn status_list_url(&self, id: &str) -> String {
+        format!("{}/v1/status-lists/{id}", self.public_url)
+    }
+}
+
+/// Builds, signs and stores the record of a confirmed request and moves it to `issued`.
+pub fn issue(
+    conn: &mut DbConnection,
+    iss: &Issuance<'_>,
+    request: &RequestRow,
+    method: &str,
+) -> Result<RecordRow, ApiError> {
+    if let Some(existing) = queries::find_by_request(conn, &request.id)? {
+        return Ok(existing);
+    }
+    let (full_name, nationality, doc_type, hmac, sealed): (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    ) = holders::table
+        .find(&request.holder_id)
+        .select((
+            holders::full_name,
+            holders::nationality,
+            holders::identity_document_type,
+            holders::identity_document_hmac,
+            holders::identity_document_sealed,
+        ))
+        .first(conn)?;
+    let identity = sealed
+        .as_deref()
+        .and_then(|s| iss.pii.open(s))
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "holder {}: the identity document cannot be opened with the PII key",
+                request.holder_id
+            ))
+        })?;
+    let (qualification, body) = registry::find_qualification(conn, &request.qualification_id)?
+        .ok_or(diesel::result::Error::NotFound)?;
+
+    let now = chrono::Utc::now().naive_utc();
+    let issued_at = now.and_utc().timestamp();
+    let valid_from = chrono::DateTime::from_timestamp(issued_at, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    let valid_until = valid_until(valid_from, request.expires_on, iss.validity);
+    let id = uuid::Uuid::new_v4().to_string();
+    let revocation = allocate(conn, "revocation", now)?;
+    let suspension = allocate(conn, "suspension", now)?;
+
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let mut digest = Sha256::new();
+    digest.update(salt);
+    digest.update(identity.as_bytes());
+    let issuer = iss.did();
+    let credential = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": format!("urn:uuid:{id}"),
+        "type": ["VerifiableCredential", "QualificationVerificationCredential"],
+        "issuer": issuer,
+        "validFrom": rfc3339(valid_from),
+        "validUntil": rfc3339(valid_until),
+        "credentialSubject": {
+            "name": full_name,
+            "nationality": nationality,
+            "identityDocument": {
+                "type": doc_type,
+                "digest": URL_SAFE_NO_PAD.encode(digest.finalize()),
+                "salt": URL_SAFE_NO_PAD.encode(salt),
+            },
+            "qualification": {
+                "id": qualification.id,
+                "code": qualification.code,
+                "name": qualification.name_en,
+                "nameZh": qualification.name_zh,
+                "categories": qualification.categories(),
+                "listVersion": qualification.list_version,
+                "issuingBody": {"code": body.code, "name": body.name_en, "country": body.country},
+            },
+            "certificate": {
+                "number": request.certificate_number,
+                "issuedOn": request.issued_on.to_string(),
+                "expiresOn": request.expires_on.map(|d| d.to_string()),
+            },
+            "verification": {
+                "method": method,
+                "confirmedAt": rfc3339(valid_from),
+                "requestId": request.id,
+            },
+        },
+        "credentialStatus": [
+            status_entry(iss, "revocation", &revocation),
+            status_entry(iss, "suspension", &suspension),
+        ],
+    });
+    let key = iss.keys.active();
+    let signed = proof::sign(
+        &credential,
+        &ProofOptions {
+            verification_method: did::method_id(&issuer, &key.kid),
+            created: rfc3339(valid_from),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &key.signing,
+    )
+    .map_err(ApiError::internal)?;
+
+    diesel::insert_into(records::table)
+        .values((
+            records::id.eq(&id),
+            records::request_id.eq(&request.id),
+            records::holder_id.eq(&request.holder_id),
+            records::qualification_id.eq(&request.qualification_id),
+            records::identity_document_hmac.eq(&hmac),
+            records::nationality.eq(&nationality),
+            records::status.eq("valid"),
+            records::kid.eq(&key.kid),
+            records::credential.eq(signed.to_string()),
+            records::valid_from.eq(valid_from),
+            records::valid_until.eq(valid_until),
+            records::revocation_list.eq(&revocation.0),
+            records::revocation_index.eq(revocation.1),
+            records::suspension_list.eq(&suspension.0),
+            records::suspension_index.eq(suspension.1),
+            records::created_at.eq(now),
+            records::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    requests::transition(conn, request, RequestState::Issued, None, "system")?;
+    crate::audit::append(
+        conn,
+        &crate::audit::Entry {
+            actor: "system",
+            action: "record.issued",
+            subject: Some(&id),
+            details: json!({"request_id": request.id, "kid": key.kid}),
+        },
+    )?;
+    queries::find(conn, &id)?.ok_or_else(|| diesel::result::Error::NotFound.into())
+}
+
+/// The earlier of the certificate's last day (to its end) and issue time plus validity.
+pub fn valid_until(
+    valid_from: NaiveDateTime,
+    expires_on: Option<chrono::NaiveDate>,
+    validity: chrono::Duration,
+) -> NaiveDateTime {
+    let by_platform = valid_from + validity;
+    match expires_on.and_then(|d| d.and_hms_opt(23, 59, 59)) {
+        Some(end) if end < by_platform => end,
+        _ => by_platform,
+    }
+}
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn status_entry(iss: &Issuance<'_>, purpose: &str, (list, index): &(String, i64)) -> Value {
+    let url = iss.status_list_url(list);
+    json!({
+        "id": format!("{url}#{index}"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": index.to_string(),
+        "statusListCredential": url,
+    })
+}
+
+/// A random free index on a list of `purpose` that is less than half full (so random
+/// probing ends quickly); a new list when none is.
+fn allocate(
+    conn: &mut DbConnection,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> Result<(String, i64), ApiError> {
+    let open: Option<String> = status_lists::table
+        .filter(status_lists::purpose.eq(purpose))
+        .filter(status_lists::allocated.lt(status_list::LIST_SIZE / 2))
+        .order(status_lists::created_at)
+        .select(status_lists::id)
+        .first(conn)
+        .optional()?;
+    let list = match open {
+        Some(id) => id,
+        None => {
+            let id = uuid::Uuid::new_v4().to_string();
+            diesel::insert_into(status_lists::table)
+                .values((
+                    status_lists::id.eq(&id),
+                    status_lists::purpose.eq(purpose),
+                    status_lists::size.eq(status_list::LIST_SIZE),
+                    status_lists::allocated.eq(0_i64),
+                    status_lists::updated_at.eq(now),
+                    status_lists::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            id
+        }
+    };
+    let index = loop {
+        let candidate = i64::from(OsRng.next_u32() % status_list::LIST_SIZE as u32);
+        let taken = match purpose {
+            "revocation" => records::table
+                .filter(records::revocation_list.eq(&list))
+                .filter(records::revocation_index.eq(candidate))
+                .count()
+                .get_result::<i64>(conn)?,
+            _ => records::table
+                .filter(records::suspension_list.eq(&list))
+                .filter(records::suspension_index.eq(candidate))
+                .count()
+                .get_result::<i64>(conn)?,
+        };
+        if taken == 0 {
+            break candidate;
+        }
+    };
+    diesel::update(status_lists::table.find(&list))
+        .set(status_lists::allocated.eq(status_lists::allocated + 1))
+        .execute(conn)?;
+    Ok((list, index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn valid_until_is_the_earlier_of_certificate_expiry_and_platform_validity() {
+        let from = at("2026-11-26 10:00:00");
+        let three_years = chrono::Duration::days(3 * 365);
+        assert_eq!(valid_until(from, None, three_years), from + three_years);
+        assert_eq!(
+            valid_until(from, NaiveDate::from_ymd_opt(2027, 6, 30), three_years),
+            at("2027-06-30 23:59:59")
+        );
+        assert_eq!(
+            valid_until(from, NaiveDate::from_ymd_opt(2040, 1, 1), three_years),
+            from + three_years
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Agencies' record reads, and the public parts of records: status lists and did.json.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::types::{AccessVia, RecordView};
+use super::{did, jose, proof, queries, status_list};
+use crate::auth::extract::{Agency, SCOPE_RECORDS_READ};
+use crate::db::schema::{records, status_lists};
+use crate::db::{self, write_transaction};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(record)
+        .service(status_list_credential)
+        .service(did_document);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReadParams {
+    /// Why the agency reads the record; shown to the holder in their access log.
+    pub purpose: Option<String>,
+}
+
+/// One record, as JSON (`{id, status, status_reason, credential}`) or, with
+/// `Accept: application/vc+jwt`, as a VC-JOSE compact JWS. Every read is logged for the
+/// holder.
+#[utoipa::path(tag = "records", security(("client_credentials" = ["records:read"])),
+    params(("id" = String, Path), ReadParams),
+    responses((status = 200, body = RecordView, content_type = "application/json"),
+              (status = 200, body = String, content_type = "application/vc+jwt", description = "The record as a VC-JOSE compact JWS")))]
+#[get("/v1/records/{id}")]
+pub async fn record(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    agency: Agency,
+    id: web::Path<String>,
+    params: web::Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    agency.require(SCOPE_RECORDS_READ)?;
+    let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
+    let id = id.into_inner();
+    let row = db::run(&state.pool, move |conn| {
+        write_transaction(conn, |conn| {
+            let row =
+                queries::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No such record."))?;
+            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
+            queries::log_access(
+                conn,
+                &row,
+                &agency,
+                &name,
+                AccessVia::Id,
+                purpose.as_deref(),
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    respond(&req, &state, &row.view())
+}
+
+/// Answers with the JSON view, or the vc+jwt form when the client asks for it.
+pub fn respond(
+    req: &HttpRequest,
+    state: &AppState,
+    view: &RecordView,
+) -> Result<HttpResponse, ApiError> {
+    let wants_jwt = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(jose::VC_JWT_MEDIA_TYPE));
+    if wants_jwt {
+        let jwt = jose::encode(
+            &view.credential,
+            &state.keys,
+            &did::did_web(&state.public_url),
+        )?;
+        return Ok(HttpResponse::Ok()
+            .content_type(jose::VC_JWT_MEDIA_TYPE)
+            .insert_header((header::VARY, "Accept"))
+            .body(jwt));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept"))
+        .json(view))
+}
+
+/// A Bitstring Status List credential (revocation or suspension), signed like records.
+/// Public and cacheable for 5 minutes.
+#[utoipa::path(tag = "records", security(()), params(("id" = String, Path)),
+    responses((status = 200, body = Object, description = "BitstringStatusListCredential"), (status = 304)))]
+#[get("/v1/status-lists/{id}")]
+pub async fn status_list_credential(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (purpose, size, updated_at, set) = db::run(&state.pool, move |conn| {
+        let list: (String, i64, chrono::NaiveDateTime) = status_lists::table
+            .find(&id)
+            .select((
+                status_lists::purpose,
+                status_lists::size,
+                status_lists::updated_at,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| ApiError::not_found("No such status list."))?;
+        let set: Vec<i64> = if list.0 == "revocation" {
+            records::table
+                .filter(records::revocation_list.eq(&id))
+                .filter(records::status.eq("revoked"))
+                .select(records::revocation_index)
+                .load(conn)?
+        } else {
+            records::table
+                .filter(records::suspension_list.eq(&id))
+                .filter(records::status.eq("suspended"))
+                .select(records::suspension_index)
+                .load(conn)?
+        };
+        Ok((list.0, list.1, list.2, set))
+    })
+    .await?;
+    let encoded = status_list::encode(size, &set).map_err(ApiError::internal)?;
+    let url = format!("{}{}", state.public_url, req.path());
+    let issuer = did::did_web(&state.public_url);
+    // validFrom and created are the list's last change, so the signed document (Ed25519 is
+    // deterministic) and its ETag change only when a bit does.
+    let at = updated_at
+        .and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let unsigned = status_list::credential(&url, &issuer, &purpose, &encoded, &at);
+    let key = state.keys.active();
+    let signed = proof::sign(
+        &unsigned,
+        &proof::ProofOptions {
+            verification_method: did::method_id(&issuer, &key.kid),
+            created: at,
+            proof_purpose: "assertionMethod".into(),
+        },
+        &key.signing,
+    )
+    .map_err(ApiError::internal)?;
+    crate::cache::json(&req, &signed, 300)
+}
+
+/// The platform's DID document (did:web): every published key as a Multikey under
+/// assertionMethod.
+#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = Object)))]
+#[get("/.well-known/did.json")]
+pub async fn did_document(state: web::Data<AppState>) -> HttpResponse {
+    let did = did::did_web(&state.public_url);
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/did+json")
+        .json(did::document(&did, &state.keys.published()))
+}
