@@ -207,7 +207,7 @@ fn run(settings: Settings, backend: &str, requests: usize) -> anyhow::Result<()>
                     (last, progress_at) = (done, Instant::now());
                 }
                 anyhow::ensure!(progress_at.elapsed() < Duration::from_secs(60), "stuck at {done} confirmed");
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(Duration::from_millis(100));
             }
         });
         for s in submitters {
