@@ -233,7 +233,7 @@ impl Setup {
         )
         .await?;
         self.post(admin, "/v1/admin/issuing-bodies", &json!({"code": "acca", "name_en": "ACCA", "country": "GB", "verification_mode": "manual"})).await?;
-        let q = self.post(admin, "/v1/admin/qualifications", &json!({"code": "acca-fcca", "name_en": "FCCA", "issuing_body_id": "acca", "field": "accounting", "categories": ["A", "B", "C"], "list_version": "3.0"})).await?;
+        let q = self.post(admin, "/v1/admin/qualifications", &json!({"code": "acca-fcca", "name_en": "FCCA", "issuing_body_id": "acca", "field": "accounting", "categories": ["A", "B"], "list_version": "3.0"})).await?;
         let holder = json!({"email": "bench@example.org", "password": "correct horse battery staple", "full_name": "Ana Lima", "nationality": "BR",
             "identity_kind": "foreign_national", "date_of_birth": "1988-04-02", "identity_document": {"type": "passport", "number": "FZ1234567"},
             "residence_country": "BR", "shanghai_hukou": false});

@@ -65,6 +65,9 @@ enum Command {
     /// Play an issuing body: answer the platform's signed verification requests from a
     /// certificates file, synchronously or by callback (see docs/issuer-protocol.md).
     IssuerSim(IssuerSimArgs),
+    /// Verify a record offline: its proof against the platform's keys, its type and
+    /// validity, and with --status its status lists. Exit 0 valid, 1 invalid, 2 unusable input.
+    VerifyRecord(crate::records::verify_cli::VerifyRecordArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -213,6 +216,10 @@ impl Cli {
                 }
             };
         }
+        // The verifier is what an agency runs: it needs none of the platform's settings.
+        if let Command::VerifyRecord(args) = self.command {
+            return crate::records::verify_cli::run(args);
+        }
         let settings = match Settings::from_env() {
             Ok(s) => s,
             Err(e) => {
@@ -281,6 +288,8 @@ impl Command {
                 Ok(())
             }
             Command::IssuerSim(args) => args.run(),
+            // Handled in Cli::run, before the settings are read.
+            Command::VerifyRecord(_) => anyhow::bail!("verify-record needs no settings"),
         }
     }
 }

@@ -36,6 +36,7 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_RETRY_BASE_MS",
     "CERTVERIFY_REASK_AFTER_SECONDS",
     "CERTVERIFY_REQUEST_TTL_DAYS",
+    "CERTVERIFY_POLICY_FILE",
     "CERTVERIFY_RECORD_VALIDITY_DAYS",
     "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
 ];
@@ -165,6 +166,8 @@ pub struct Settings {
     pub argon2: Argon2Cost,
     pub allow_http_issuers: bool,
     pub dispatcher: DispatcherSettings,
+    /// A services table replacing the embedded one; read and checked at start-up.
+    pub policy_file: Option<PathBuf>,
     /// A record is valid at most this long after issue (or until the certificate expires).
     pub record_validity: chrono::Duration,
     /// Share-code look-ups per minute from one client address (or by one agency).
@@ -288,6 +291,10 @@ impl Settings {
                 )? as u32,
                 iterations: env.bounded("CERTVERIFY_ARGON2_ITERATIONS", 2, 1, 100)? as u32,
             },
+            policy_file: env
+                .get("CERTVERIFY_POLICY_FILE")
+                .filter(|p| !p.trim().is_empty())
+                .map(PathBuf::from),
             allow_http_issuers: env.parse(
                 "CERTVERIFY_ALLOW_HTTP_ISSUERS",
                 Some(false),

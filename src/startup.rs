@@ -18,6 +18,7 @@ use crate::db::{self, Pool};
 use crate::domain::identity::PiiKey;
 use crate::openapi::ApiDoc;
 use crate::ops::metrics::Metrics;
+use crate::policy::PolicyTable;
 use crate::problems::{self, RouteTable};
 
 /// What every handler can reach.
@@ -30,7 +31,11 @@ pub struct AppState {
     pub public_url: String,
     pub hasher: PasswordHasher,
     pub limiter: AuthRateLimiter,
+    /// The services table eligibility decides with (embedded, or CERTVERIFY_POLICY_FILE).
+    pub policy: PolicyTable,
     pub share_code_limiter: LookupRateLimiter,
+    /// Commits agency reads' log rows in groups (records::access_writer).
+    pub access_log: crate::records::access_writer::AccessWriter,
 }
 
 impl AppState {
@@ -64,6 +69,8 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, loads the keys and binds; the server runs once awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Checked before anything else starts, so a bad table never serves a decision.
+        let policy = load_policy(&settings)?;
         let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
         let migrate_pool = pool.clone();
         let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
@@ -99,7 +106,9 @@ impl Application {
         let state = web::Data::new(AppState {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
+            policy,
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
+            access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
             pool,
             keys: key_ring,
             pii,
@@ -175,6 +184,20 @@ impl Application {
     }
 }
 
+/// The embedded services table, or the file CERTVERIFY_POLICY_FILE names.
+pub fn load_policy(settings: &Settings) -> anyhow::Result<PolicyTable> {
+    match &settings.policy_file {
+        None => PolicyTable::embedded()
+            .map_err(|e| anyhow::anyhow!("the embedded services table is invalid: {e}")),
+        Some(path) => {
+            let table = PolicyTable::from_path(path)
+                .map_err(|e| anyhow::anyhow!("CERTVERIFY_POLICY_FILE ({}): {e}", path.display()))?;
+            tracing::info!(path = %path.display(), policy_version = table.policy_version(), "services table loaded");
+            Ok(table)
+        }
+    }
+}
+
 /// Every route of the API, each module registering its own.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(crate::ops::health::healthz)
@@ -193,7 +216,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::records::admin_routes::configure)
         .configure(crate::records::holder_routes::configure)
         .configure(crate::records::lookup_routes::configure)
-        .configure(crate::audit::routes::configure);
+        .configure(crate::audit::routes::configure)
+        .configure(crate::policy::routes::configure);
 }
 
 /// The full OpenAPI document as the server serves it at `/openapi.json`.

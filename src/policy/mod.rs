@@ -15,6 +15,9 @@
 //! so in `reasons`, but their `eligible` is always `null`: nobody decides them.
 
 mod facts;
+mod listing;
+pub mod queries;
+pub mod routes;
 mod rules;
 mod service_code;
 mod subject;
@@ -29,6 +32,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 pub use facts::{Degree, EmployerType, FactName, Facts, PermitCategory, Years};
+pub use listing::{record_services, Outcome, RecordServices, ServiceAnswer};
 pub use service_code::ServiceCode;
 pub use subject::{HolderProfile, QualificationProfile, RecordStatus, Subject};
 pub use table::{PolicyTable, Service, ServiceCondition, Source, TableError, When, Who};

@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 use super::types::{AccessVia, RecordView};
 use super::{did, jose, proof, queries, status_list};
 use crate::auth::extract::{Agency, SCOPE_RECORDS_READ};
+use crate::db;
 use crate::db::schema::{records, status_lists};
-use crate::db::{self, write_transaction};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -45,22 +45,14 @@ pub async fn record(
     let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        write_transaction(conn, |conn| {
-            let row =
-                queries::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No such record."))?;
-            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
-            queries::log_access(
-                conn,
-                &row,
-                &agency,
-                &name,
-                AccessVia::Id,
-                purpose.as_deref(),
-            )?;
-            Ok(row)
-        })
+        queries::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No such record."))
     })
     .await?;
+    // Answered only once the read is logged (grouped with other reads into one commit).
+    state
+        .access_log
+        .log(row.clone(), agency, AccessVia::Id, purpose)
+        .await?;
     respond(&req, &state, &row.view())
 }
 

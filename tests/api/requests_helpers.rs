@@ -177,7 +177,8 @@ impl World {
     /// Waits until the request reaches `state` (the dispatcher works in the background).
     /// `confirmed` is also reached by `issued`, which the confirming commit may go on to.
     pub async fn wait_for(&self, id: &str, state: &str) -> Value {
-        for _ in 0..200 {
+        // Generous: a retried call may back off for seconds when the machine is busy.
+        for _ in 0..600 {
             let r = self.request(id).await;
             if r["state"] == state || (state == "confirmed" && r["state"] == "issued") {
                 return r;

@@ -1,5 +1,6 @@
 //! Decisions through [`decide`], with the fixtures they share.
 
+mod listing;
 mod professional_title;
 mod services;
 mod table;
