@@ -93,6 +93,9 @@ struct IssuerSimArgs {
     /// Answer this fraction of verification requests (0 to 1) with 503, to exercise retries.
     #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
     fail_rate: f64,
+    /// Tries of each callback before giving up on it (the platform asks again later).
+    #[arg(long, default_value_t = crate::sim::DEFAULT_CALLBACK_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    callback_attempts: u32,
     /// The body's Ed25519 key (PKCS#8 PEM), generated (mode 0600) when the file does not
     /// exist; a fresh in-memory key when absent. Its JWK is served at /.well-known/jwks.json.
     #[arg(long)]
@@ -117,6 +120,7 @@ impl IssuerSimArgs {
             mode: self.mode,
             latency: std::time::Duration::from_millis(self.latency_ms),
             fail_rate: self.fail_rate,
+            callback_attempts: self.callback_attempts,
             key,
             workers: None,
         };

@@ -43,6 +43,8 @@ pub struct ConnectionManager {
 
 /// How long SQLite waits for the single writer before answering "database is locked".
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// Address space only: pages are mapped as they are read.
+const SQLITE_MMAP_BYTES: u64 = 256 * 1024 * 1024;
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
@@ -55,9 +57,12 @@ impl ConnectionManager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the one writer; foreign keys are off by default.
+                // Every commit of another connection empties this one's page cache; mapped
+                // pages are read again without a copy through a system call.
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                     PRAGMA mmap_size = {SQLITE_MMAP_BYTES};"
                 ))?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -104,7 +109,41 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// SQLite has one writer. Writers of this process queue here for their turn instead of in
+/// SQLite's busy handler, which sleeps in growing steps (up to 100 ms) however soon the lock
+/// is free: under load the database would stand idle while every writer sleeps. Other
+/// processes (the CLI) still meet the busy timeout. One lock for all SQLite databases of the
+/// process: only tests open several, and their transactions are short.
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// A thread already in a write transaction does not wait for itself (it then meets
+    /// SQLite's own refusal of a nested BEGIN, as without this lock).
+    static HOLDS_SQLITE_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct SqliteWriterTurn(Option<std::sync::MutexGuard<'static, ()>>);
+
+impl SqliteWriterTurn {
+    fn take() -> Self {
+        if HOLDS_SQLITE_WRITER.with(|held| held.replace(true)) {
+            return Self(None);
+        }
+        // A panic in another writer's transaction leaves nothing behind to protect.
+        let guard = SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self(Some(guard))
+    }
+}
+
+impl Drop for SqliteWriterTurn {
+    fn drop(&mut self) {
+        if self.0.take().is_some() {
+            HOLDS_SQLITE_WRITER.with(|held| held.set(false));
+        }
+    }
+}
 
 /// Runs `f` in a transaction that takes the write lock at its start.
 ///
@@ -119,15 +158,11 @@ where
     E: From<diesel::result::Error>,
 {
     type Manager = <DbConnection as Connection>::TransactionManager;
-    // SQLite has one writer. Left to SQLite, waiting writers poll with its busy handler,
-    // which sleeps 1, 2, 5, 10 … ms between tries: under load most of the time goes to
-    // sleeping. Queueing this process's writers on a mutex first hands the lock over at
-    // once; the busy timeout then only covers other processes (the CLI).
     let _writer = match conn {
         DbConnection::Sqlite(c) => {
-            let guard = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
+            let turn = SqliteWriterTurn::take();
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-            Some(guard)
+            Some(turn)
         }
         DbConnection::Pg(_) => {
             Manager::begin_transaction(conn)?;

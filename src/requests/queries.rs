@@ -188,6 +188,11 @@ pub fn transition(
         ));
     }
     add_event(conn, &row.id, to, reason, actor)?;
+    if !matches!(to, RequestState::Submitted | RequestState::AwaitingIssuer) {
+        // Nothing is left for the dispatcher to send; a job kept would only be claimed to be
+        // dropped (or, for a re-ask, wait its full delay first).
+        diesel::delete(jobs::table.filter(jobs::request_id.eq(&row.id))).execute(conn)?;
+    }
     Ok(())
 }
 

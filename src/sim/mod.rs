@@ -9,9 +9,11 @@
 pub mod certificates;
 pub mod platform_keys;
 mod server;
+mod stats;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
@@ -22,6 +24,7 @@ use rand_core::OsRng;
 pub use certificates::{fold_name, Certificate, CertificateStatus, Certificates, LoadError};
 pub use platform_keys::JwksSource;
 pub use server::MAX_MESSAGE_BYTES;
+pub use stats::{SimCounts, SimStats};
 
 use crate::auth::keys::{self, Jwk, JwkSet};
 use crate::issuers::protocol::{
@@ -30,6 +33,9 @@ use crate::issuers::protocol::{
 
 /// How long the simulator's answers live (`exp - iat`); the protocol allows up to 300 s.
 pub const ANSWER_LIFETIME_SECS: i64 = 120;
+
+/// The platform asks again when a callback is lost, so the simulator need not try hard.
+pub const DEFAULT_CALLBACK_ATTEMPTS: u32 = 3;
 
 /// How the simulator answers a verification request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -52,6 +58,9 @@ pub struct SimConfig {
     pub latency: Duration,
     /// Probability, from 0 to 1, of answering 503 without looking at the request.
     pub fail_rate: f64,
+    /// Tries of each callback before giving up (at least 1). One makes a callback to a
+    /// platform that is down certainly lost, which tests of the platform's re-ask rely on.
+    pub callback_attempts: u32,
     pub key: SigningKey,
     /// actix workers; actix's default (one per core) when None.
     pub workers: Option<usize>,
@@ -71,6 +80,7 @@ impl SimConfig {
             mode: Mode::Sync,
             latency: Duration::ZERO,
             fail_rate: 0.0,
+            callback_attempts: DEFAULT_CALLBACK_ATTEMPTS,
             key,
             workers: None,
         }
@@ -85,6 +95,7 @@ pub struct RunningSim {
     pub kid: String,
     pub public_jwk: Jwk,
     key: SigningKey,
+    stats: Arc<SimStats>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -97,6 +108,11 @@ impl RunningSim {
 
     pub fn signing_key(&self) -> &SigningKey {
         &self.key
+    }
+
+    /// What the simulator has seen and done so far.
+    pub fn counts(&self) -> SimCounts {
+        self.stats.counts()
     }
 
     /// A signed `certificate_revoked` message from the body `name` to `platform`.
@@ -125,6 +141,9 @@ impl RunningSim {
 
 /// Binds and starts serving; the port is known when this returns (port 0 picks a free one).
 pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
+    if config.callback_attempts == 0 {
+        anyhow::bail!("a callback needs at least one attempt");
+    }
     if !(0.0..=1.0).contains(&config.fail_rate) {
         anyhow::bail!(
             "the fail rate must be between 0 and 1, not {}",
@@ -138,6 +157,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .build()?;
+    let stats = Arc::new(SimStats::default());
     let state = web::Data::new(server::SimState {
         certificates: config.certificates,
         platform: platform_keys::PlatformKeys::new(
@@ -147,6 +167,8 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         mode: config.mode,
         latency: config.latency,
         fail_rate: config.fail_rate,
+        callback_attempts: config.callback_attempts,
+        stats: stats.clone(),
         key: config.key.clone(),
         kid: kid.clone(),
         jwks: JwkSet {
@@ -179,6 +201,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         kid,
         public_jwk,
         key: config.key,
+        stats,
         handle,
         task,
     })

@@ -13,6 +13,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::certificates::Certificates;
 use super::platform_keys::PlatformKeys;
+use super::stats::SimStats;
 use super::{answer_message, Mode};
 use crate::auth::keys::JwkSet;
 use crate::error::{ApiError, PROBLEM_JSON};
@@ -24,9 +25,6 @@ use crate::problems;
 /// DESIGN.md caps protocol messages at 16 KB.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 const JWT: &str = "application/jwt";
-/// Total tries of one callback; the platform asks again when a callback is lost, so the
-/// simulator does not need to try hard.
-const CALLBACK_ATTEMPTS: u32 = 3;
 
 pub struct SimState {
     pub certificates: Certificates,
@@ -34,6 +32,8 @@ pub struct SimState {
     pub mode: Mode,
     pub latency: Duration,
     pub fail_rate: f64,
+    pub callback_attempts: u32,
+    pub stats: std::sync::Arc<SimStats>,
     pub key: SigningKey,
     pub kid: String,
     pub jwks: JwkSet,
@@ -96,6 +96,7 @@ async fn verifications(
             return Err(e);
         }
     };
+    state.stats.request();
     let verdict = state.certificates.check(&request);
     let outcome = verdict.outcome;
     let facts = verdict
@@ -126,7 +127,7 @@ async fn verifications(
             actix_web::rt::spawn(async move {
                 tokio::time::sleep(state.latency).await;
                 match sign_answer(&state, &request, outcome, facts) {
-                    Ok(token) => send_callback(&state.client, callback, token, &request).await,
+                    Ok(token) => send_callback(&state, callback, token, &request).await,
                     Err(e) => {
                         tracing::error!(request_id = %request.request_id, error = %e, "cannot sign the answer")
                     }
@@ -250,13 +251,14 @@ fn retryable(status: StatusCode) -> bool {
 }
 
 async fn send_callback(
-    client: &reqwest::Client,
+    state: &SimState,
     url: url::Url,
     token: String,
     request: &VerificationRequest,
 ) {
+    let (client, attempts) = (&state.client, state.callback_attempts);
     let id = &request.request_id;
-    for attempt in 1..=CALLBACK_ATTEMPTS {
+    for attempt in 1..=attempts {
         // The same bytes on every try: the platform takes a repeated message as a no-op.
         let sent = client
             .post(url.clone())
@@ -264,28 +266,32 @@ async fn send_callback(
             .body(token.clone())
             .send()
             .await;
-        let again = match sent {
+        match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
                 if code.is_success() {
                     tracing::info!(request_id = %id, %url, status, attempt, "callback delivered");
+                    state.stats.delivered();
                     return;
                 }
                 let detail = response.text().await.unwrap_or_default();
                 let detail: String = detail.chars().take(500).collect();
                 tracing::warn!(request_id = %id, %url, status, attempt, %detail, "callback refused");
-                retryable(code)
+                if !retryable(code) {
+                    state.stats.refused();
+                    return;
+                }
             }
             Err(e) => {
                 tracing::warn!(request_id = %id, %url, attempt, error = %e, "callback failed");
-                true
             }
-        };
-        if !again || attempt == CALLBACK_ATTEMPTS {
+        }
+        if attempt == attempts {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
     }
+    state.stats.lost();
     tracing::warn!(request_id = %id, "gave up on the callback; the platform will ask again");
 }

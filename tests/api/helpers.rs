@@ -327,7 +327,17 @@ impl TestApp {
 impl TestApp {
     /// Another instance of the service on the same database (and keys), on its own port.
     pub async fn another_instance(&self) -> String {
-        let settings = Settings::from_vars(self.env.clone()).expect("settings");
+        self.another_instance_with(&[]).await
+    }
+
+    /// Another instance with some settings changed.
+    pub async fn another_instance_with(&self, extra: &[(&str, &str)]) -> String {
+        let mut env = self.env.clone();
+        for (k, v) in extra {
+            env.retain(|(name, _)| name != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        let settings = Settings::from_vars(env).expect("settings");
         let app = Application::build(settings)
             .await
             .expect("second instance builds");

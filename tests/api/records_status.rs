@@ -116,7 +116,7 @@ async fn restoring_a_qualification_leaves_an_admin_suspension_in_place() {
 #[tokio::test]
 async fn an_issuing_body_reporting_the_certificate_revoked_revokes_the_record() {
     let r = issued_record().await;
-    let sim = r.w._sim.as_ref().unwrap();
+    let sim = r.w.sim.as_ref().unwrap();
     let message = sim
         .revocation_message(
             "acca",

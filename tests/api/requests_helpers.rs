@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use certverify::db::schema::verification_requests;
+use certverify::db::schema::{jobs, verification_requests};
 use certverify::sim::{self, Certificates, Mode, RunningSim, SimConfig};
 use diesel::prelude::*;
 use ed25519_dalek::SigningKey;
@@ -19,8 +19,8 @@ pub struct World {
     pub app: TestApp,
     pub admin: String,
     pub holder: String,
-    /// Kept so the simulator runs as long as the test.
-    pub _sim: Option<RunningSim>,
+    /// Kept so the simulator runs as long as the test; tests read its counts.
+    pub sim: Option<RunningSim>,
     pub qualification_id: String,
 }
 
@@ -37,29 +37,54 @@ pub async fn start_sim(
     fail_rate: f64,
     listen: Option<std::net::SocketAddr>,
 ) -> RunningSim {
+    start_sim_with(app, |config| {
+        config.mode = mode;
+        config.fail_rate = fail_rate;
+        if let Some(listen) = listen {
+            config.listen = listen;
+        }
+    })
+    .await
+}
+
+/// A simulator knowing [`CERTIFICATES`], on one worker, as `adjust` leaves it.
+pub async fn start_sim_with(app: &TestApp, adjust: impl FnOnce(&mut SimConfig)) -> RunningSim {
     let mut config = SimConfig::new(
         Certificates::parse(CERTIFICATES).expect("certificates"),
         app.url("/.well-known/jwks.json"),
         SigningKey::generate(&mut rand_core::OsRng),
     );
-    config.mode = mode;
-    config.fail_rate = fail_rate;
     config.workers = Some(1);
-    if let Some(listen) = listen {
-        config.listen = listen;
-    }
+    adjust(&mut config);
     sim::start(config).await.expect("simulator starts")
 }
 
-/// An app, an admin, a holder, and the qualification `acca-fcca` of body `acca`, whose
-/// api_base_url is `base_url` (None: manual mode).
+/// An app, an admin, a holder, and the qualification `acca-fcca` of body `acca`, answered
+/// by a simulator in `sim_mode` (None: the body works in manual mode).
 pub async fn world(extra: &[(&str, &str)], sim_mode: Option<(Mode, f64)>) -> World {
+    world_with_sim(
+        extra,
+        sim_mode.map(|(mode, fail_rate)| {
+            move |config: &mut SimConfig| {
+                config.mode = mode;
+                config.fail_rate = fail_rate;
+            }
+        }),
+    )
+    .await
+}
+
+/// Like [`world`], with the simulator as `sim` leaves its configuration.
+pub async fn world_with_sim(
+    extra: &[(&str, &str)],
+    sim: Option<impl FnOnce(&mut SimConfig)>,
+) -> World {
     let mut settings: Vec<(&str, &str)> = FAST.to_vec();
     settings.extend_from_slice(extra);
     let app = spawn_app_with(&settings).await;
     let admin = app.admin_token().await;
-    let sim = match sim_mode {
-        Some((mode, fail_rate)) => Some(start_sim(&app, mode, fail_rate, None).await),
+    let sim = match sim {
+        Some(adjust) => Some(start_sim_with(&app, adjust).await),
         None => None,
     };
     let body = match &sim {
@@ -81,7 +106,7 @@ pub async fn world(extra: &[(&str, &str)], sim_mode: Option<(Mode, f64)>) -> Wor
         app,
         admin,
         holder,
-        _sim: sim,
+        sim,
         qualification_id,
     }
 }
@@ -150,11 +175,12 @@ impl World {
     }
 
     /// Waits until the request reaches `state` (the dispatcher works in the background).
+    /// `confirmed` is also reached by `issued`, which the confirming commit may go on to.
     pub async fn wait_for(&self, id: &str, state: &str) -> Value {
         // Generous: a retried call may back off for seconds when the machine is busy.
         for _ in 0..600 {
             let r = self.request(id).await;
-            if r["state"] == state {
+            if r["state"] == state || (state == "confirmed" && r["state"] == "issued") {
                 return r;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -163,6 +189,30 @@ impl World {
             "request {id} never reached {state}: {}",
             self.request(id).await
         );
+    }
+
+    /// Waits up to `limit` until the request is closed; returns it.
+    pub async fn wait_closed(&self, id: &str, limit: Duration) -> Value {
+        let started = std::time::Instant::now();
+        loop {
+            let r = self.request(id).await;
+            if is_closed(&r) {
+                return r;
+            }
+            assert!(started.elapsed() < limit, "request {id} still open: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The dispatcher jobs left for a request.
+    pub fn jobs_of(&self, id: &str) -> i64 {
+        self.app.with_db(|conn| {
+            jobs::table
+                .filter(jobs::request_id.eq(id))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
     }
 
     /// The columns only admins see: what the body said, and how it was settled.
@@ -178,4 +228,17 @@ impl World {
                 .unwrap()
         })
     }
+}
+
+/// A request in a final state; `confirmed` counts although it may go on to `issued`.
+pub fn is_closed(request: &Value) -> bool {
+    !matches!(
+        request["state"].as_str(),
+        Some("submitted" | "awaiting_issuer" | "manual_review")
+    )
+}
+
+/// Whether the request ended confirmed (or already issued on the strength of it).
+pub fn is_confirmed(request: &Value) -> bool {
+    matches!(request["state"].as_str(), Some("confirmed" | "issued"))
 }

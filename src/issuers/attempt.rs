@@ -1,0 +1,255 @@
+//! One attempt of a dispatcher job, in two commits around the call: `prepare` decides what
+//! the request needs and commits `awaiting_issuer` before anything goes out; `conclude`
+//! settles, schedules a retry or a re-ask, or hands over to manual review.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand_core::{OsRng, RngCore};
+
+use super::client::Sent;
+use super::protocol::{self, AnswerBody, VerificationRequest, REQUEST_TYP};
+use crate::db::schema::{holders, jobs, qualifications, verification_requests};
+use crate::db::DbConnection;
+use crate::domain::request_state::RequestState;
+use crate::error::ApiError;
+use crate::registry::queries as registry;
+use crate::requests::queries::{self as requests, RequestRow};
+use crate::requests::settle::Method;
+use crate::startup::AppState;
+
+const MAX_BACKOFF_SECS: u64 = 300;
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+pub(super) fn secs(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+fn finish(conn: &mut DbConnection, job_id: &str) -> QueryResult<()> {
+    diesel::delete(jobs::table.find(job_id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn to_manual_review(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    reason: &str,
+    job_id: &str,
+) -> Result<(), ApiError> {
+    if let Some(current) = requests::find(conn, &row.id)? {
+        if current.state().can_become(RequestState::ManualReview) {
+            requests::transition(
+                conn,
+                &current,
+                RequestState::ManualReview,
+                Some(reason),
+                "dispatcher",
+            )?;
+        }
+    }
+    finish(conn, job_id)?;
+    Ok(())
+}
+
+/// Before the call, in its own commit: returns what to send, or None when nothing is to be sent.
+pub(super) fn prepare(
+    conn: &mut DbConnection,
+    state: &AppState,
+    job_id: &str,
+    request_id: &str,
+    platform: &str,
+) -> Result<Option<(RequestRow, String, String)>, ApiError> {
+    let Some(row) = requests::find(conn, request_id)? else {
+        finish(conn, job_id)?;
+        return Ok(None);
+    };
+    let body =
+        registry::find_body(conn, &row.issuing_body_id)?.ok_or(diesel::result::Error::NotFound)?;
+    let base_url = match (
+        row.state(),
+        body.verification_mode.as_str(),
+        &body.api_base_url,
+    ) {
+        (RequestState::Submitted | RequestState::AwaitingIssuer, "api", Some(url))
+            if body.status == "active" =>
+        {
+            url.clone()
+        }
+        (RequestState::Submitted, _, _) => {
+            let reason = if body.status != "active" {
+                "issuing_body_suspended"
+            } else {
+                "manual_mode"
+            };
+            to_manual_review(conn, &row, reason, job_id)?;
+            return Ok(None);
+        }
+        _ => {
+            finish(conn, job_id)?;
+            return Ok(None);
+        }
+    };
+    if row.state() == RequestState::Submitted {
+        requests::transition(conn, &row, RequestState::AwaitingIssuer, None, "dispatcher")?;
+    }
+    let (qualification_code, date_of_birth): (String, chrono::NaiveDate) =
+        verification_requests::table
+            .inner_join(qualifications::table)
+            .inner_join(holders::table)
+            .filter(verification_requests::id.eq(&row.id))
+            .select((qualifications::code, holders::date_of_birth))
+            .first(conn)?;
+    let iat = Utc::now().timestamp();
+    let message = VerificationRequest {
+        iss: platform.to_owned(),
+        aud: body.code.clone(),
+        iat,
+        exp: iat + protocol::MAX_LIFETIME_SECS,
+        jti: protocol::new_jti(),
+        request_id: row.id.clone(),
+        qualification_code,
+        certificate_number: row.certificate_number.clone(),
+        holder_name: row.name_on_certificate.clone(),
+        holder_date_of_birth: date_of_birth.to_string(),
+        issued_on: row.issued_on.to_string(),
+        callback_url: format!("{platform}/v1/issuer-callbacks"),
+    };
+    let key = state.keys.active();
+    let token = protocol::sign(&message, REQUEST_TYP, &key.kid, &key.signing)
+        .map_err(ApiError::internal)?;
+    let first_sent_at = row.first_sent_at.unwrap_or_else(now);
+    diesel::update(verification_requests::table.find(&row.id))
+        .set((
+            verification_requests::last_request_jti.eq(&message.jti),
+            verification_requests::first_sent_at.eq(first_sent_at),
+        ))
+        .execute(conn)?;
+    // What `conclude` reads of the row, as just written, without reading it again.
+    let row = RequestRow {
+        state: RequestState::AwaitingIssuer.as_str().to_owned(),
+        first_sent_at: Some(first_sent_at),
+        last_request_jti: Some(message.jti),
+        ..row
+    };
+    Ok(Some((row, base_url, token)))
+}
+
+/// After the call: settle, schedule a retry or a re-ask, or hand over to manual review.
+pub(super) fn conclude(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    job_id: &str,
+    attempts: i32,
+    sent: Sent,
+    state: &AppState,
+) -> Result<(), ApiError> {
+    let settings = &state.settings.dispatcher;
+    let platform = state.public_url.as_str();
+    match sent {
+        Sent::Answer(token) => {
+            let verified =
+                super::answers::verify(conn, &token, platform).and_then(|(body, answer)| {
+                    match &answer.body {
+                        AnswerBody::VerificationResult { request_id, .. }
+                            if *request_id == row.id && body.id == row.issuing_body_id =>
+                        {
+                            Ok((body, answer))
+                        }
+                        _ => Err(ApiError::forbidden(
+                            "not_addressed_to_body",
+                            "The answer is about another request.",
+                        )),
+                    }
+                });
+            match verified {
+                Ok((body, answer)) => {
+                    super::answers::apply(
+                        conn,
+                        &state.issuance(),
+                        &body,
+                        &answer,
+                        &token,
+                        Method::IssuerApi,
+                    )?;
+                    finish(conn, job_id)?;
+                }
+                Err(e) => to_manual_review(
+                    conn,
+                    row,
+                    &format!("untrusted_answer: {}", e.detail),
+                    job_id,
+                )?,
+            }
+        }
+        Sent::Accepted => reschedule(conn, job_id, now() + secs(settings.reask_after), 0, None)?,
+        Sent::Retry(error) => {
+            let first = row.first_sent_at.unwrap_or_else(now);
+            if now() - first >= secs(settings.retry_budget) {
+                to_manual_review(conn, row, "retry_budget_spent", job_id)?;
+            } else {
+                let delay = backoff(settings.retry_base, attempts);
+                tracing::info!(request_id = %row.id, %error, delay_ms = delay.as_millis() as u64, "issuing body unreachable; retrying");
+                reschedule(
+                    conn,
+                    job_id,
+                    now() + secs(delay),
+                    attempts + 1,
+                    Some(&error),
+                )?;
+            }
+        }
+        Sent::Refused(reason) => {
+            to_manual_review(conn, row, &format!("issuer_refused: {reason}"), job_id)?
+        }
+    }
+    Ok(())
+}
+
+fn reschedule(
+    conn: &mut DbConnection,
+    job_id: &str,
+    run_at: NaiveDateTime,
+    attempts: i32,
+    error: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(jobs::table.find(job_id))
+        .set((
+            jobs::run_at.eq(run_at),
+            jobs::attempts.eq(attempts),
+            jobs::lease_until.eq(None::<NaiveDateTime>),
+            jobs::lease_owner.eq(None::<String>),
+            jobs::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Exponential backoff with full jitter: a random delay up to base × 2^attempts (capped).
+pub fn backoff(base: Duration, attempts: i32) -> Duration {
+    let ceiling = base
+        .saturating_mul(1u32 << attempts.clamp(0, 20))
+        .min(Duration::from_secs(MAX_BACKOFF_SECS));
+    let fraction = f64::from(OsRng.next_u32()) / f64::from(u32::MAX);
+    ceiling.mul_f64(0.5 + fraction / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_attempts_and_stays_capped() {
+        let base = Duration::from_millis(100);
+        for attempts in 0..10 {
+            let d = backoff(base, attempts);
+            let ceiling = base * (1 << attempts);
+            assert!(d <= ceiling && d >= ceiling / 2, "{attempts}: {d:?}");
+        }
+        assert!(backoff(base, 40) <= Duration::from_secs(MAX_BACKOFF_SECS));
+    }
+}
