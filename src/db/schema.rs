@@ -217,7 +217,6 @@ diesel::table! {
         id -> Text,
         purpose -> Text,
         size -> BigInt,
-        allocated -> BigInt,
         updated_at -> Timestamp,
         created_at -> Timestamp,
     }

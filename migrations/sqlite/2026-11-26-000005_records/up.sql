@@ -21,13 +21,12 @@ CREATE TABLE status_lists (
     id TEXT PRIMARY KEY NOT NULL,
     purpose TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
     size BIGINT NOT NULL,
-    allocated BIGINT NOT NULL,
     -- Bumped by every status change of a record on this list: the list credential's
     -- validFrom, so the served document only changes when a bit does.
     updated_at TIMESTAMP NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
-CREATE INDEX status_lists_purpose ON status_lists (purpose, allocated);
+CREATE INDEX status_lists_newest ON status_lists (purpose, created_at);
 
 CREATE TABLE records (
     id TEXT PRIMARY KEY NOT NULL,
