@@ -29,7 +29,7 @@ pub struct PlatformKeyRow {
 /// active one (rotation by replacing the file); a retired or revoked key may not sign again.
 pub fn register_active(conn: &mut DbConnection, key: &VerifyingKey) -> anyhow::Result<()> {
     let kid = kid_of(key);
-    db::write_transaction(conn, |conn| -> anyhow::Result<()> {
+    let registered = db::write_transaction(conn, |conn| -> anyhow::Result<()> {
         match find(conn, &kid)? {
             Some(row) if row.state == "active" => Ok(()),
             Some(row) => anyhow::bail!(
@@ -41,7 +41,13 @@ pub fn register_active(conn: &mut DbConnection, key: &VerifyingKey) -> anyhow::R
                 Ok(())
             }
         }
-    })
+    });
+    // Instances started together with a new key file race to register it; the loser's
+    // insert fails on the primary key, and the key is active all the same.
+    match registered {
+        Err(e) if !matches!(find(conn, &kid), Ok(Some(row)) if row.state == "active") => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Every key whose signatures are accepted: the active one and the retired ones.

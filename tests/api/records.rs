@@ -310,3 +310,29 @@ async fn a_burst_of_concurrent_reads_is_logged_read_for_read() {
         "every answered read was logged before its answer"
     );
 }
+
+#[tokio::test]
+async fn a_retired_key_may_not_sign_again() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let r = issued_record().await;
+    let rotated = r.w.app.cli(&["keys", "rotate"]);
+    assert!(rotated.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let old_file = dir.path().join("test-old-platform-key.pem");
+    std::fs::write(
+        &old_file,
+        r.w.app
+            .signing_key
+            .to_pkcs8_pem(Default::default())
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut env = r.w.app.env.clone();
+    env.retain(|(k, _)| k != "CERTVERIFY_KEY_FILE");
+    env.push(("CERTVERIFY_KEY_FILE".into(), old_file.display().to_string()));
+    let settings = certverify::config::Settings::from_vars(env).unwrap();
+    let refused = certverify::startup::Application::build(settings).await;
+    let message = format!("{:#}", refused.err().expect("the retired key is refused"));
+    assert!(message.contains("retired"), "{message}");
+}
