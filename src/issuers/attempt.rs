@@ -9,12 +9,12 @@ use diesel::prelude::*;
 use rand_core::{OsRng, RngCore};
 
 use super::client::Sent;
-use super::protocol::{self, AnswerBody, VerificationRequest, REQUEST_TYP};
+use super::protocol::{self, Answer, AnswerBody, VerificationRequest, REQUEST_TYP};
 use crate::db::schema::{holders, jobs, qualifications, verification_requests};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::registry::queries as registry;
+use crate::registry::queries::{self as registry, IssuingBodyRow};
 use crate::requests::queries::{self as requests, RequestRow};
 use crate::requests::settle::Method;
 use crate::startup::AppState;
@@ -59,11 +59,10 @@ fn to_manual_review(
 /// Before the call, in its own commit: returns what to send, or None when nothing is to be sent.
 pub(super) fn prepare(
     conn: &mut DbConnection,
-    state: &AppState,
     job_id: &str,
     request_id: &str,
     platform: &str,
-) -> Result<Option<(RequestRow, String, String)>, ApiError> {
+) -> Result<Option<(RequestRow, String, VerificationRequest)>, ApiError> {
     let Some(row) = requests::find(conn, request_id)? else {
         finish(conn, job_id)?;
         return Ok(None);
@@ -119,9 +118,6 @@ pub(super) fn prepare(
         issued_on: row.issued_on.to_string(),
         callback_url: format!("{platform}/v1/issuer-callbacks"),
     };
-    let key = state.keys.active();
-    let token = protocol::sign(&message, REQUEST_TYP, &key.kid, &key.signing)
-        .map_err(ApiError::internal)?;
     let first_sent_at = row.first_sent_at.unwrap_or_else(now);
     diesel::update(verification_requests::table.find(&row.id))
         .set((
@@ -133,39 +129,64 @@ pub(super) fn prepare(
     let row = RequestRow {
         state: RequestState::AwaitingIssuer.as_str().to_owned(),
         first_sent_at: Some(first_sent_at),
-        last_request_jti: Some(message.jti),
+        last_request_jti: Some(message.jti.clone()),
         ..row
     };
-    Ok(Some((row, base_url, token)))
+    Ok(Some((row, base_url, message)))
+}
+
+/// Signs the request after its transaction committed: no writer waits on the signature.
+pub(super) fn sign_request(
+    state: &AppState,
+    message: &VerificationRequest,
+) -> Result<String, ApiError> {
+    let key = state.keys.active();
+    protocol::sign(message, REQUEST_TYP, &key.kid, &key.signing).map_err(ApiError::internal)
 }
 
 /// After the call: settle, schedule a retry or a re-ask, or hand over to manual review.
+/// A synchronous answer checked before the write transaction: signature checks need no
+/// write lock, and on SQLite every microsecond under it is a microsecond all writers wait.
+pub(super) type Checked = Result<(IssuingBodyRow, Answer), ApiError>;
+
+pub(super) fn check_answer(
+    conn: &mut DbConnection,
+    sent: &Sent,
+    platform: &str,
+) -> Option<Checked> {
+    match sent {
+        Sent::Answer(token) => Some(super::answers::verify(conn, token, platform)),
+        _ => None,
+    }
+}
+
 pub(super) fn conclude(
     conn: &mut DbConnection,
     row: &RequestRow,
     job_id: &str,
     attempts: i32,
-    sent: Sent,
+    (sent, checked): (Sent, Option<Checked>),
     state: &AppState,
 ) -> Result<(), ApiError> {
     let settings = &state.settings.dispatcher;
     let platform = state.public_url.as_str();
     match sent {
         Sent::Answer(token) => {
-            let verified =
-                super::answers::verify(conn, &token, platform).and_then(|(body, answer)| {
-                    match &answer.body {
-                        AnswerBody::VerificationResult { request_id, .. }
-                            if *request_id == row.id && body.id == row.issuing_body_id =>
-                        {
-                            Ok((body, answer))
-                        }
-                        _ => Err(ApiError::forbidden(
-                            "not_addressed_to_body",
-                            "The answer is about another request.",
-                        )),
-                    }
-                });
+            let checked = match checked {
+                Some(checked) => checked,
+                None => super::answers::verify(conn, &token, platform),
+            };
+            let verified = checked.and_then(|(body, answer)| match &answer.body {
+                AnswerBody::VerificationResult { request_id, .. }
+                    if *request_id == row.id && body.id == row.issuing_body_id =>
+                {
+                    Ok((body, answer))
+                }
+                _ => Err(ApiError::forbidden(
+                    "not_addressed_to_body",
+                    "The answer is about another request.",
+                )),
+            });
             match verified {
                 Ok((body, answer)) => {
                     super::answers::apply(

@@ -58,8 +58,9 @@ pub async fn callback(
         .to_owned();
     let shared = state.clone();
     let applied = db::run(&state.pool, move |conn| {
+        // Signatures are checked before the write lock is taken (no writer waits on them).
+        let (issuer, answer) = answers::verify(conn, &token, &shared.public_url)?;
         write_transaction(conn, |conn| {
-            let (issuer, answer) = answers::verify(conn, &token, &shared.public_url)?;
             let issuance = shared.issuance();
             answers::apply(
                 conn,

@@ -12,7 +12,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use tokio::sync::Semaphore;
 
-use super::attempt::{conclude, prepare, secs};
+use super::attempt::{check_answer, conclude, prepare, secs, sign_request};
 use super::client::IssuerClient;
 use crate::db::schema::{jobs, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
@@ -181,24 +181,23 @@ impl Dispatcher {
         let job_id = job.id.clone();
         let request_id = job.request_id.clone();
         let platform = self.state.public_url.clone();
-        let state = self.state.clone();
         let prepared = db::run(&self.state.pool, move |conn| {
-            write_transaction(conn, |conn| {
-                prepare(conn, &state, &job_id, &request_id, &platform)
-            })
+            write_transaction(conn, |conn| prepare(conn, &job_id, &request_id, &platform))
         })
         .await?;
-        let Some((row, base_url, token)) = prepared else {
+        let Some((row, base_url, message)) = prepared else {
             return Ok(());
         };
+        let token = sign_request(&self.state, &message)?;
         let permit = self.limiter(&row.issuing_body_id).acquire_owned().await;
         let sent = self.client.send(&base_url, token).await;
         drop(permit);
         let (job_id, attempts) = (job.id.clone(), job.attempts);
         let state = self.state.clone();
         db::run(&self.state.pool, move |conn| {
+            let checked = check_answer(conn, &sent, &state.public_url);
             write_transaction(conn, |conn| {
-                conclude(conn, &row, &job_id, attempts, sent, &state)
+                conclude(conn, &row, &job_id, attempts, (sent, checked), &state)
             })
         })
         .await
