@@ -4,6 +4,8 @@
 //! `cargo bench --bench eligibility` (SQLite); with `BENCH_DATABASE_URL=postgres://…/postgres`
 //! it runs on a fresh PostgreSQL database, dropped afterwards.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -22,28 +24,9 @@ const DECISIONS: usize = 4_000;
 const IN_FLIGHT: usize = 8;
 
 fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, cleanup) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("certverify_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&admin)?;
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
-            let mut url = url::Url::parse(&admin)?;
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        Err(_) => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let key = dir.path().join("bench-key.pem");
-    certverify::auth::keys::generate_key_file(&key, false)?;
-    let settings = Settings::from_vars([
-        ("DATABASE_URL".to_owned(), url),
-        ("CERTVERIFY_LISTEN".into(), "127.0.0.1:0".into()),
-        ("CERTVERIFY_KEY_FILE".into(), key.display().to_string()),
-        ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
+    let env = common::BenchEnv::new(&["BENCH_DATABASE_URL"])?;
+    let mut vars = env.vars();
+    vars.extend([
         ("CERTVERIFY_ALLOW_HTTP_ISSUERS".into(), "true".into()),
         ("CERTVERIFY_ARGON2_MEMORY_KIB".into(), "64".into()),
         ("CERTVERIFY_ARGON2_ITERATIONS".into(), "1".into()),
@@ -51,22 +34,12 @@ fn main() -> anyhow::Result<()> {
             "CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE".into(),
             "1000".into(),
         ),
-    ])?;
-    let backend = if cleanup.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    ]);
+    let settings = Settings::from_vars(vars)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(settings, backend));
-    if let Some((admin, name)) = cleanup {
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)?;
-    }
-    result
+    runtime.block_on(run(settings, env.backend))
 }
 
 struct Api {

@@ -5,6 +5,8 @@
 //! on a fresh PostgreSQL database, dropped afterwards. BENCH_SECONDS (default 5) per phase,
 //! BENCH_CONCURRENCY (default 32) clients in flight.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,52 +16,20 @@ use certverify::auth::password::PasswordHasher;
 use certverify::config::Settings;
 use certverify::db;
 use certverify::startup::Application;
-use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Value};
 
 fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, cleanup) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("certverify_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&admin)?;
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
-            let mut url = url::Url::parse(&admin)?;
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        Err(_) => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let key = dir.path().join("bench-key.pem");
-    certverify::auth::keys::generate_key_file(&key, false)?;
-    let settings = Settings::from_vars([
-        ("DATABASE_URL".to_owned(), url.clone()),
-        ("CERTVERIFY_LISTEN".into(), "127.0.0.1:0".into()),
-        ("CERTVERIFY_KEY_FILE".into(), key.display().to_string()),
-        ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
-        (
-            "CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE".into(),
-            "10000".into(),
-        ),
-    ])?;
-    let backend = if cleanup.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let env = common::BenchEnv::new(&["BENCH_DATABASE_URL"])?;
+    let mut vars = env.vars();
+    vars.push((
+        "CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE".into(),
+        "10000".into(),
+    ));
+    let settings = Settings::from_vars(vars)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(settings, backend));
-    if let Some((admin, name)) = cleanup {
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)?;
-    }
-    result
+    runtime.block_on(run(settings, env.backend))
 }
 
 async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {

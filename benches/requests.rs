@@ -7,6 +7,8 @@
 //! (or TEST_DATABASE_URL) it runs on a fresh PostgreSQL database, dropped afterwards.
 //! `BENCH_REQUESTS` changes the number of requests.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,51 +31,18 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
-    let dir = tempfile::tempdir()?;
-    let admin_url = ["BENCH_DATABASE_URL", "TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
-    let (url, cleanup) = match admin_url {
-        Some(admin) => {
-            let name = format!("certverify_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&admin)?;
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
-            let mut url = url::Url::parse(&admin)?;
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        None => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let key = dir.path().join("bench-key.pem");
-    certverify::auth::keys::generate_key_file(&key, false)?;
-    let mut vars: Vec<(String, String)> = vec![
-        ("DATABASE_URL".into(), url),
-        ("CERTVERIFY_LISTEN".into(), "127.0.0.1:0".into()),
-        ("CERTVERIFY_KEY_FILE".into(), key.display().to_string()),
-        ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
+    let env = common::BenchEnv::new(&["BENCH_DATABASE_URL", "TEST_DATABASE_URL"])?;
+    let mut vars = env.vars();
+    vars.extend([
         ("CERTVERIFY_ALLOW_HTTP_ISSUERS".into(), "true".into()),
         // One holder logs in once; the password cost is not what is measured.
         ("CERTVERIFY_ARGON2_MEMORY_KIB".into(), "64".into()),
         ("CERTVERIFY_ARGON2_ITERATIONS".into(), "1".into()),
-    ];
+    ]);
     // Dispatcher settings to try (CERTVERIFY_DISPATCHER_CONCURRENCY, …) pass through.
     vars.extend(std::env::vars().filter(|(k, _)| k.starts_with("CERTVERIFY_")));
     let settings = Settings::from_vars(vars)?;
-    let backend = if cleanup.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let result = run(settings, backend, requests);
-    if let Some((admin, name)) = cleanup {
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)?;
-    }
-    result
+    run(settings, env.backend, requests)
 }
 
 fn certificates(requests: usize) -> anyhow::Result<Certificates> {

@@ -3,6 +3,8 @@
 //! `cargo bench --bench search` (SQLite); with `BENCH_DATABASE_URL=postgres://…/postgres`
 //! it runs on a fresh PostgreSQL database, dropped afterwards.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use certverify::config::Settings;
@@ -10,7 +12,6 @@ use certverify::db::{self, write_transaction};
 use certverify::registry::import;
 use certverify::registry::input::UrlPolicy;
 use certverify::startup::Application;
-use diesel::{Connection, RunQueryDsl};
 use serde_json::json;
 
 const ROWS: usize = 10_000;
@@ -49,41 +50,9 @@ fn document() -> serde_json::Value {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, cleanup) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("certverify_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&admin)?;
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
-            let mut url = url::Url::parse(&admin)?;
-            url.set_path(&name);
-            (url.to_string(), Some((admin, name)))
-        }
-        Err(_) => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
-    };
-    let key = dir.path().join("bench-key.pem");
-    certverify::auth::keys::generate_key_file(&key, false)?;
-    let settings = Settings::from_vars([
-        ("DATABASE_URL".to_owned(), url.clone()),
-        ("CERTVERIFY_LISTEN".into(), "127.0.0.1:0".into()),
-        ("CERTVERIFY_KEY_FILE".into(), key.display().to_string()),
-        ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
-    ])?;
-    let backend = if cleanup.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let result = run(settings, backend);
-    if let Some((admin, name)) = cleanup {
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)?;
-    }
-    result
+    let env = common::BenchEnv::new(&["BENCH_DATABASE_URL"])?;
+    let settings = Settings::from_vars(env.vars())?;
+    run(settings, env.backend)
 }
 
 fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {

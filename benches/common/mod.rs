@@ -1,0 +1,80 @@
+//! What every benchmark starts from: a fresh database and a platform key file. SQLite lives
+//! in a temporary directory; with a PostgreSQL admin URL in one of the given variables, a
+//! new database is made there and dropped when the environment is.
+
+use diesel::{Connection, RunQueryDsl};
+
+pub struct BenchEnv {
+    /// "SQLite" or "PostgreSQL", for the printed figures.
+    pub backend: &'static str,
+    url: String,
+    key_file: std::path::PathBuf,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchEnv {
+    /// `admin_vars`: the variables that may hold a PostgreSQL admin URL, first found wins.
+    pub fn new(admin_vars: &[&str]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let admin = admin_vars
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+        let (url, postgres) = match admin {
+            Some(admin) => {
+                let name = format!("certverify_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::PgConnection::establish(&admin)?;
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
+                let mut url = url::Url::parse(&admin)?;
+                url.set_path(&name);
+                (url.to_string(), Some((admin, name)))
+            }
+            None => (
+                format!("sqlite://{}", dir.path().join("bench.db").display()),
+                None,
+            ),
+        };
+        let key_file = dir.path().join("bench-key.pem");
+        certverify::auth::keys::generate_key_file(&key_file, false)?;
+        Ok(Self {
+            backend: if postgres.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
+            url,
+            key_file,
+            postgres,
+            _dir: dir,
+        })
+    }
+
+    /// The settings every benchmark shares; each adds its own.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("DATABASE_URL".into(), self.url.clone()),
+            ("CERTVERIFY_LISTEN".into(), "127.0.0.1:0".into()),
+            (
+                "CERTVERIFY_KEY_FILE".into(),
+                self.key_file.display().to_string(),
+            ),
+            ("CERTVERIFY_PII_KEY".into(), "22".repeat(32)),
+        ]
+    }
+}
+
+impl Drop for BenchEnv {
+    fn drop(&mut self) {
+        let Some((admin, name)) = &self.postgres else {
+            return;
+        };
+        let dropped = diesel::PgConnection::establish(admin).and_then(|mut conn| {
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop the benchmark database {name}: {e}");
+        }
+    }
+}
