@@ -52,17 +52,7 @@ fn now_micros() -> NaiveDateTime {
 
 /// Appends an unchained row; call it inside the transaction of the change it describes.
 pub fn append(conn: &mut DbConnection, entry: &Entry<'_>) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(uuid::Uuid::now_v7().to_string()),
-            audit_log::at.eq(now_micros()),
-            audit_log::actor.eq(entry.actor),
-            audit_log::action.eq(entry.action),
-            audit_log::subject.eq(entry.subject),
-            audit_log::details.eq(entry.details.to_string()),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    append_many(conn, std::slice::from_ref(entry))
 }
 
 /// Appends several unchained rows in one statement (the access-log writer's batches).

@@ -13,10 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::{self, RecordRow};
 use super::types::AccessVia;
-use crate::audit;
 use crate::auth::extract::Agency;
-use crate::db::schema::{record_access, service_accounts};
-use crate::db::{self, DbConnection, Pool};
+use crate::db::schema::service_accounts;
+use crate::db::{self, Pool};
 use crate::error::ApiError;
 
 /// Reads committed together at most; more wait for the next transaction.
@@ -87,8 +86,8 @@ impl AccessWriter {
     }
 }
 
-/// One transaction, three statements whatever the batch size: the agencies' names, the
-/// access-log rows, the audit rows.
+/// One transaction, three statements whatever the batch size: the agencies' names, then
+/// the access-log and audit rows ([`queries::log_reads`]).
 fn write(pool: &Pool, batch: &[Pending]) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     db::write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
@@ -101,42 +100,17 @@ fn write(pool: &Pool, batch: &[Pending]) -> anyhow::Result<()> {
             .load::<(String, String)>(conn)?
             .into_iter()
             .collect();
-        let at = chrono::Utc::now().naive_utc();
-        let access: Vec<_> = batch
+        let reads: Vec<queries::Read<'_>> = batch
             .iter()
-            .map(|p| {
-                (
-                    record_access::id.eq(uuid::Uuid::now_v7().to_string()),
-                    record_access::record_id.eq(&p.record.id),
-                    record_access::holder_id.eq(&p.record.holder_id),
-                    record_access::agency_id.eq(&p.agency.id),
-                    record_access::agency_name
-                        .eq(names.get(&p.agency.id).map(String::as_str).unwrap_or("")),
-                    record_access::via.eq(p.via.as_str()),
-                    record_access::purpose.eq(p.purpose.as_deref()),
-                    record_access::at.eq(at),
-                )
+            .map(|p| queries::Read {
+                record: &p.record,
+                agency_id: &p.agency.id,
+                agency_name: names.get(&p.agency.id).map(String::as_str).unwrap_or(""),
+                via: p.via,
+                purpose: p.purpose.as_deref(),
             })
             .collect();
-        // Multi-row INSERT is backend-specific SQL in diesel: run it on the concrete connection.
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(record_access::table)
-                .values(access)
-                .execute(c)?,
-            DbConnection::Pg(c) => diesel::insert_into(record_access::table)
-                .values(access)
-                .execute(c)?,
-        };
-        let actors: Vec<String> = batch
-            .iter()
-            .map(|p| format!("agency:{}", p.agency.id))
-            .collect();
-        let entries: Vec<audit::Entry<'_>> = batch
-            .iter()
-            .zip(&actors)
-            .map(|(p, actor)| queries::read_entry(actor, &p.record.id, p.via, p.purpose.as_deref()))
-            .collect();
-        audit::append_many(conn, &entries)?;
+        queries::log_reads(conn, &reads)?;
         Ok(())
     })
 }

@@ -75,6 +75,15 @@ pub fn find_by_request(
         .optional()
 }
 
+/// One agency read, as the holder's access log and the audit log keep it.
+pub struct Read<'a> {
+    pub record: &'a RecordRow,
+    pub agency_id: &'a str,
+    pub agency_name: &'a str,
+    pub via: AccessVia,
+    pub purpose: Option<&'a str>,
+}
+
 /// Writes one agency read to the holder's access log and to the audit log; call it in the
 /// transaction that serves the read, so no read goes unlogged.
 pub fn log_access(
@@ -85,21 +94,55 @@ pub fn log_access(
     via: AccessVia,
     purpose: Option<&str>,
 ) -> QueryResult<()> {
-    let now = chrono::Utc::now().naive_utc();
-    diesel::insert_into(record_access::table)
-        .values((
-            record_access::id.eq(uuid::Uuid::now_v7().to_string()),
-            record_access::record_id.eq(&record.id),
-            record_access::holder_id.eq(&record.holder_id),
-            record_access::agency_id.eq(&agency.id),
-            record_access::agency_name.eq(agency_name),
-            record_access::via.eq(via.as_str()),
-            record_access::purpose.eq(purpose),
-            record_access::at.eq(now),
-        ))
-        .execute(conn)?;
-    let actor = format!("agency:{}", agency.id);
-    audit::append(conn, &read_entry(&actor, &record.id, via, purpose))
+    log_reads(
+        conn,
+        &[Read {
+            record,
+            agency_id: &agency.id,
+            agency_name,
+            via,
+            purpose,
+        }],
+    )
+}
+
+/// Writes agency reads to the access log and the audit log: two statements however many.
+pub fn log_reads(conn: &mut DbConnection, reads: &[Read<'_>]) -> QueryResult<()> {
+    let at = chrono::Utc::now().naive_utc();
+    let access: Vec<_> = reads
+        .iter()
+        .map(|r| {
+            (
+                record_access::id.eq(uuid::Uuid::now_v7().to_string()),
+                record_access::record_id.eq(&r.record.id),
+                record_access::holder_id.eq(&r.record.holder_id),
+                record_access::agency_id.eq(r.agency_id),
+                record_access::agency_name.eq(r.agency_name),
+                record_access::via.eq(r.via.as_str()),
+                record_access::purpose.eq(r.purpose),
+                record_access::at.eq(at),
+            )
+        })
+        .collect();
+    // Multi-row INSERT is backend-specific SQL in diesel: run it on the concrete connection.
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(record_access::table)
+            .values(access)
+            .execute(c)?,
+        DbConnection::Pg(c) => diesel::insert_into(record_access::table)
+            .values(access)
+            .execute(c)?,
+    };
+    let actors: Vec<String> = reads
+        .iter()
+        .map(|r| format!("agency:{}", r.agency_id))
+        .collect();
+    let entries: Vec<audit::Entry<'_>> = reads
+        .iter()
+        .zip(&actors)
+        .map(|(r, actor)| read_entry(actor, &r.record.id, r.via, r.purpose))
+        .collect();
+    audit::append_many(conn, &entries)
 }
 
 /// The audit row of one agency read.
