@@ -304,27 +304,27 @@ impl From<RegistryCommand> for crate::registry::cli::Task {
 }
 
 fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
-    if let KeysCommand::Generate { out, force } = command {
-        let path = out.unwrap_or_else(|| settings.key_file.clone());
-        let key = keys::generate_key_file(&path, force)?;
-        let jwk = keys::jwk_of(&key.verifying_key());
-        eprintln!("wrote {}", path.display());
-        println!("{}", serde_json::to_string(&jwk)?);
-        return Ok(());
-    }
-    let pool = db::build_pool(&settings.database_url, 1)?;
-    let mut conn = pool.get()?;
-    db::migrations::run_pending(&mut conn)?;
+    // Every subcommand but `generate` works on the database's key states.
+    let database = || -> anyhow::Result<db::PooledConn> {
+        let mut conn = db::build_pool(&settings.database_url, 1)?.get()?;
+        db::migrations::run_pending(&mut conn)?;
+        Ok(conn)
+    };
     let out = match command {
-        KeysCommand::Rotate => {
-            serde_json::to_value(crate::records::keys::rotate(&mut conn, &settings.key_file)?)?
+        KeysCommand::Generate { out, force } => {
+            let path = out.unwrap_or_else(|| settings.key_file.clone());
+            let key = keys::generate_key_file(&path, force)?;
+            eprintln!("wrote {}", path.display());
+            serde_json::to_value(keys::jwk_of(&key.verifying_key()))?
         }
+        KeysCommand::Rotate => serde_json::to_value(crate::records::keys::rotate(
+            &mut *database()?,
+            &settings.key_file,
+        )?)?,
         KeysCommand::Revoke { kid } => {
-            serde_json::to_value(crate::records::keys::revoke(&mut conn, &kid)?)?
+            serde_json::to_value(crate::records::keys::revoke(&mut *database()?, &kid)?)?
         }
-        KeysCommand::List | KeysCommand::Generate { .. } => {
-            serde_json::to_value(crate::records::keys::list(&mut conn)?)?
-        }
+        KeysCommand::List => serde_json::to_value(crate::records::keys::list(&mut *database()?)?)?,
     };
     println!("{out}");
     Ok(())
