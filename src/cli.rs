@@ -315,7 +315,12 @@ fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let path = out.unwrap_or_else(|| settings.key_file.clone());
             let key = keys::generate_key_file(&path, force)?;
             eprintln!("wrote {}", path.display());
-            serde_json::to_value(keys::jwk_of(&key.verifying_key()))?
+            // Printed as is: the JWK's own member order, as before.
+            println!(
+                "{}",
+                serde_json::to_string(&keys::jwk_of(&key.verifying_key()))?
+            );
+            return Ok(());
         }
         KeysCommand::Rotate => serde_json::to_value(crate::records::keys::rotate(
             &mut *database()?,
