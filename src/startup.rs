@@ -36,6 +36,8 @@ pub struct AppState {
     pub share_code_limiter: LookupRateLimiter,
     /// Commits agency reads' log rows in groups (records::access_writer).
     pub access_log: crate::records::access_writer::AccessWriter,
+    /// Access tokens whose signatures were already checked (auth::token_cache).
+    pub verified_tokens: crate::auth::token_cache::VerifiedTokens,
 }
 
 impl AppState {
@@ -109,6 +111,9 @@ impl Application {
             policy,
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
+            verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
+                crate::auth::token_cache::DEFAULT_CAPACITY,
+            ),
             pool,
             keys: key_ring,
             pii,

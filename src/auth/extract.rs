@@ -79,13 +79,16 @@ fn bearer_claims(req: &HttpRequest) -> Result<AccessClaims, ApiError> {
                 "The Authorization header must be `Bearer <token>`.",
             )
         })?;
-    state.tokens().verify(token).map_err(|e| {
-        let code = match e {
-            TokenError::Expired => "token_expired",
-            _ => "invalid_token",
-        };
-        ApiError::unauthorized(code, e.to_string())
-    })
+    state
+        .tokens()
+        .verify_cached(&state.verified_tokens, token)
+        .map_err(|e| {
+            let code = match e {
+                TokenError::Expired => "token_expired",
+                _ => "invalid_token",
+            };
+            ApiError::unauthorized(code, e.to_string())
+        })
 }
 
 fn wrong_principal(expected: &str) -> ApiError {

@@ -117,6 +117,10 @@ impl KeyRing {
         self.read().get(kid).map(|k| k.decoding.clone())
     }
 
+    pub fn is_published(&self, kid: &str) -> bool {
+        self.read().contains_key(kid)
+    }
+
     pub fn verifying_key(&self, kid: &str) -> Option<VerifyingKey> {
         self.read().get(kid).map(|k| k.verifying)
     }

@@ -7,5 +7,6 @@ pub mod password;
 pub mod ratelimit;
 pub mod routes;
 pub mod token;
+pub mod token_cache;
 
 pub use extract::{Admin, Agency, Holder};

@@ -6,10 +6,17 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeyRing;
+use super::token_cache::VerifiedTokens;
 
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// Clock skew tolerated between instances.
 const LEEWAY_SECS: u64 = 30;
+
+/// The expiry rule of the full verification (jsonwebtoken's, with our leeway), for tokens
+/// answered from the cache.
+fn is_expired(exp: i64, now: i64) -> bool {
+    exp < now - LEEWAY_SECS as i64
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +99,33 @@ impl TokenService<'_> {
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify_signed(token).map(|(claims, _kid)| claims)
+    }
+
+    /// Verifies a token, answering from `cache` when it verified this exact token before
+    /// and its key is still published; a token's claims are fixed by its signature, so
+    /// only the key and the clock can change the answer.
+    pub fn verify_cached(
+        &self,
+        cache: &VerifiedTokens,
+        token: &str,
+    ) -> Result<AccessClaims, TokenError> {
+        if let Some((claims, kid)) = cache.get(token) {
+            if self.keys.is_published(&kid) {
+                return if is_expired(claims.exp, chrono::Utc::now().timestamp()) {
+                    Err(TokenError::Expired)
+                } else {
+                    Ok(claims)
+                };
+            }
+        }
+        let (claims, kid) = self.verify_signed(token)?;
+        cache.insert(token, &claims, kid);
+        Ok(claims)
+    }
+
+    /// Full verification; also returns the kid that signed.
+    fn verify_signed(&self, token: &str) -> Result<(AccessClaims, String), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::WrongAlgorithm);
@@ -99,18 +133,15 @@ impl TokenService<'_> {
         if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(TokenError::WrongType);
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.decoding_key(kid))
-            .ok_or(TokenError::UnknownKey)?;
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let key = self.keys.decoding_key(&kid).ok_or(TokenError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[self.issuer]);
         validation.set_audience(&[self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
         jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
-            .map(|data| data.claims)
+            .map(|data| (data.claims, kid))
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 other => TokenError::Invalid(format!("{other:?}")),

@@ -200,3 +200,29 @@ where
     .await
     .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// .cargo/config.toml builds SQLite with the planner stability guarantee; without it
+    /// every `.first()` query is prepared again on each run (see that file).
+    #[test]
+    fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG"
+        );
+    }
+}

@@ -50,8 +50,8 @@ pub struct CheckedQualification {
 
 impl ShareCodeCheck {
     fn of(row: &RecordRow) -> Self {
-        let view = row.view();
-        let subject = &view.credential["credentialSubject"];
+        let credential = row.credential_value();
+        let subject = &credential["credentialSubject"];
         let q = &subject["qualification"];
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
         Self {
@@ -69,9 +69,9 @@ impl ShareCodeCheck {
                         .collect()
                 })
                 .unwrap_or_default(),
-            status: view.status,
-            valid_from: text(&view.credential["validFrom"]),
-            valid_until: text(&view.credential["validUntil"]),
+            status: row.live_status(),
+            valid_from: text(&credential["validFrom"]),
+            valid_until: text(&credential["validUntil"]),
         }
     }
 }
@@ -139,7 +139,7 @@ pub async fn by_share_code(
     })
     .await?
     .ok_or_else(no_such_code)?;
-    respond(&req, &state, &row.view())
+    respond(&req, &state, &row)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

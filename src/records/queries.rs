@@ -41,6 +41,11 @@ impl RecordRow {
         )
     }
 
+    /// The credential as a JSON tree, for those that look inside it.
+    pub fn credential_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.credential).unwrap_or_default()
+    }
+
     pub fn view(&self) -> RecordView {
         let status = self.live_status();
         RecordView {
@@ -51,7 +56,8 @@ impl RecordRow {
                 _ => self.status_reason.clone(),
             },
             // Written by us from a serde_json::Value; unreadable only if the row was altered.
-            credential: serde_json::from_str(&self.credential).unwrap_or_default(),
+            credential: serde_json::value::RawValue::from_string(self.credential.clone())
+                .unwrap_or_default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::queries::RecordRow;
 use super::types::{AccessVia, RecordView};
 use super::{did, jose, proof, queries, status_list};
 use crate::auth::extract::{Agency, SCOPE_RECORDS_READ};
@@ -53,14 +54,14 @@ pub async fn record(
         .access_log
         .log(row.clone(), agency, AccessVia::Id, purpose)
         .await?;
-    respond(&req, &state, &row.view())
+    respond(&req, &state, &row)
 }
 
 /// Answers with the JSON view, or the vc+jwt form when the client asks for it.
 pub fn respond(
     req: &HttpRequest,
     state: &AppState,
-    view: &RecordView,
+    row: &RecordRow,
 ) -> Result<HttpResponse, ApiError> {
     let wants_jwt = req
         .headers()
@@ -69,7 +70,7 @@ pub fn respond(
         .is_some_and(|accept| accept.contains(jose::VC_JWT_MEDIA_TYPE));
     if wants_jwt {
         let jwt = jose::encode(
-            &view.credential,
+            &row.credential_value(),
             &state.keys,
             &did::did_web(&state.public_url),
         )?;
@@ -80,7 +81,7 @@ pub fn respond(
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "Accept"))
-        .json(view))
+        .json(row.view()))
 }
 
 /// A Bitstring Status List credential (revocation or suspension), signed like records.

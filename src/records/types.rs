@@ -43,8 +43,9 @@ pub struct RecordView {
     pub status: RecordStatus,
     pub status_reason: Option<String>,
     /// The W3C Verifiable Credential with its eddsa-jcs-2022 proof.
+    // Served as stored: the signed text is never re-parsed just to be sent.
     #[schema(value_type = Object)]
-    pub credential: serde_json::Value,
+    pub credential: Box<serde_json::value::RawValue>,
 }
 
 /// What an admin (or the registry, or an issuing body) does to a record's status.
