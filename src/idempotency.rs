@@ -80,11 +80,6 @@ pub fn begin(
     fingerprint: &str,
 ) -> Result<Begin, ApiError> {
     let now = chrono::Utc::now().naive_utc();
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::created_at.lt(now - Duration::hours(KEEP_HOURS))),
-    )
-    .execute(conn)?;
     // In a savepoint: on PostgreSQL a failed insert would abort the whole transaction.
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(idempotency_keys::table)
@@ -97,14 +92,25 @@ pub fn begin(
             .execute(conn)
     });
     match inserted {
-        Ok(_) => {
-            return Ok(Begin::Fresh(Claim {
-                principal: principal.to_owned(),
-                key: key.to_owned(),
-            }))
-        }
+        Ok(_) => return Ok(Begin::Fresh(claim(principal, key))),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
         Err(e) => return Err(e.into()),
+    }
+    // A key past its retention that the periodic purge has not removed yet is new again.
+    let reclaimed = diesel::update(
+        idempotency_keys::table
+            .find((principal, key))
+            .filter(idempotency_keys::created_at.lt(retention_cutoff(now))),
+    )
+    .set((
+        idempotency_keys::fingerprint.eq(fingerprint),
+        idempotency_keys::response_status.eq(None::<i32>),
+        idempotency_keys::response_body.eq(None::<String>),
+        idempotency_keys::created_at.eq(now),
+    ))
+    .execute(conn)?;
+    if reclaimed == 1 {
+        return Ok(Begin::Fresh(claim(principal, key)));
     }
     let (stored_fingerprint, status, body): (String, Option<i32>, Option<String>) =
         idempotency_keys::table
@@ -138,6 +144,26 @@ pub fn begin(
             "The first request with this Idempotency-Key is still running.",
         )),
     }
+}
+
+fn claim(principal: &str, key: &str) -> Claim {
+    Claim {
+        principal: principal.to_owned(),
+        key: key.to_owned(),
+    }
+}
+
+fn retention_cutoff(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    now - Duration::hours(KEEP_HOURS)
+}
+
+/// Deletes the keys past their retention. Run periodically (by the dispatcher's sweep), not
+/// per request: [`begin`] already treats such a key as new, and a delete per request was,
+/// on PostgreSQL without fresh statistics, a scan of the whole table each time.
+pub fn purge_expired(conn: &mut DbConnection) -> QueryResult<usize> {
+    let cutoff = retention_cutoff(chrono::Utc::now().naive_utc());
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+        .execute(conn)
 }
 
 /// Stores the response; call inside the transaction that did the work.

@@ -77,6 +77,13 @@ impl Dispatcher {
                 if let Err(e) = self.expire_old().await {
                     tracing::warn!(error = %e, "expiry sweep failed");
                 }
+                if let Err(e) = db::run(&self.state.pool, |conn| {
+                    Ok(crate::idempotency::purge_expired(conn)?)
+                })
+                .await
+                {
+                    tracing::warn!(error = %e, "purging expired idempotency keys failed");
+                }
             }
             // Wait for a free worker rather than polling: a busy instance claims again the
             // moment a job finishes.

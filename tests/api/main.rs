@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod helpers;
 mod holders;
+mod idempotency;
 mod migrations;
 mod oauth;
 mod openapi;
