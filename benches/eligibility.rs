@@ -230,11 +230,12 @@ async fn issue_record(
     let request_id = request["id"].as_str().context("request id")?.to_owned();
     let mut record_id = None;
     for _ in 0..200 {
-        let mut conn = pool.get()?;
+        let mut pooled = pool.get()?;
+        let conn: &mut db::DbConnection = &mut pooled;
         record_id = records::table
             .filter(records::request_id.eq(&request_id))
             .select(records::id)
-            .first::<String>(&mut conn)
+            .first::<String>(conn)
             .optional()?;
         if record_id.is_some() {
             break;

@@ -103,11 +103,12 @@ async fn holder_token(client: &reqwest::Client, base: &str) -> anyhow::Result<St
 }
 
 fn confirmed(pool: &Pool) -> anyhow::Result<usize> {
-    let mut conn = pool.get()?;
+    let mut pooled = pool.get()?;
+    let conn: &mut db::DbConnection = &mut pooled;
     let n: i64 = verification_requests::table
         .filter(verification_requests::state.eq_any(["confirmed", "issued"]))
         .count()
-        .get_result(&mut conn)?;
+        .get_result(conn)?;
     Ok(n as usize)
 }
 

@@ -17,6 +17,7 @@ mod migrations;
 mod oauth;
 mod openapi;
 mod policy_table;
+mod pool;
 mod record_reads;
 mod records;
 mod records_auth;

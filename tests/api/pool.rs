@@ -1,0 +1,34 @@
+//! The connection pool lends a PostgreSQL connection without asking the server when it
+//! answered within the last 500 ms; past that it asks, so a connection the server cut
+//! (a restart, an administrator) is replaced rather than lent again.
+
+use certverify::config::DatabaseUrl;
+use certverify::db::{self, DbConnection};
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::helpers::postgres_url;
+
+fn backend_pid(conn: &mut DbConnection) -> QueryResult<i32> {
+    diesel::select(diesel::dsl::sql::<Integer>("pg_backend_pid()")).get_result(conn)
+}
+
+#[test]
+fn a_connection_the_server_cut_is_replaced_once_the_bypass_window_has_passed() {
+    let Some(url) = postgres_url() else {
+        eprintln!("PostgreSQL only (TEST_DATABASE_URL): SQLite has no server to cut it");
+        return;
+    };
+    let pool = db::build_pool(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let first = backend_pid(&mut pool.get().unwrap()).unwrap();
+    let mut admin = diesel::PgConnection::establish(&url).unwrap();
+    let terminated: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "pg_terminate_backend({first})"
+    )))
+    .get_result(&mut admin)
+    .unwrap();
+    assert!(terminated);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let second = backend_pid(&mut pool.get().unwrap()).unwrap();
+    assert_ne!(second, first);
+}
