@@ -36,6 +36,8 @@ pub struct AppState {
     pub share_code_limiter: LookupRateLimiter,
     /// Commits agency reads' log rows in groups (records::access_writer).
     pub access_log: crate::records::access_writer::AccessWriter,
+    /// The status lists new records take their indices from (records::issue).
+    pub status_lists: crate::records::issue::NewestLists,
     /// Access tokens whose signatures were already checked (auth::token_cache).
     pub verified_tokens: crate::auth::token_cache::VerifiedTokens,
 }
@@ -47,6 +49,7 @@ impl AppState {
             pii: &self.pii,
             public_url: &self.public_url,
             validity: self.settings.record_validity,
+            lists: &self.status_lists,
         }
     }
 
@@ -111,6 +114,7 @@ impl Application {
             policy,
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
+            status_lists: Default::default(),
             verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
                 crate::auth::token_cache::DEFAULT_CAPACITY,
             ),

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::proof::{self, ProofOptions};
-use super::queries::{self, RecordRow};
+use super::queries::RecordRow;
 use super::{did, status_list};
 use crate::auth::keys::KeyRing;
 use crate::db::schema::{holders, records, status_lists};
@@ -30,6 +30,25 @@ pub struct Issuance<'a> {
     pub public_url: &'a str,
     /// A record is valid at most this long after issue (CERTVERIFY_RECORD_VALIDITY_DAYS).
     pub validity: chrono::Duration,
+    pub lists: &'a NewestLists,
+}
+
+/// The newest status list of each purpose as last read from the database, so issuing does
+/// not look it up for every record (two queries of about ten per confirming transaction).
+/// Only committed lists are remembered: a list this process creates is forgotten until it
+/// is read back, so a rolled-back list is never handed out. Another instance's newer list
+/// is found once this one's fills up; an older list still has free indices, so using it
+/// meanwhile is correct.
+#[derive(Default)]
+pub struct NewestLists(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl NewestLists {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        // Entries are whole strings; a panic elsewhere cannot leave one half-written.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Issuance<'_> {
@@ -49,9 +68,8 @@ pub fn issue(
     request: &RequestRow,
     method: &str,
 ) -> Result<RecordRow, ApiError> {
-    if let Some(existing) = queries::find_by_request(conn, &request.id)? {
-        return Ok(existing);
-    }
+    // No look-up for an existing record: the request's state guard lets only one
+    // transaction confirm it, and records.request_id is unique besides.
     let (full_name, nationality, doc_type, hmac, sealed): (
         String,
         String,
@@ -87,8 +105,8 @@ pub fn issue(
         .naive_utc();
     let valid_until = valid_until(valid_from, request.expires_on, iss.validity);
     let id = uuid::Uuid::new_v4().to_string();
-    let revocation = allocate(conn, "revocation", now)?;
-    let suspension = allocate(conn, "suspension", now)?;
+    let revocation = allocate(conn, iss.lists, "revocation", now)?;
+    let suspension = allocate(conn, iss.lists, "suspension", now)?;
 
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
@@ -148,26 +166,28 @@ pub fn issue(
     )
     .map_err(ApiError::internal)?;
 
+    let record = RecordRow {
+        id,
+        request_id: request.id.clone(),
+        holder_id: request.holder_id.clone(),
+        qualification_id: request.qualification_id.clone(),
+        identity_document_hmac: hmac,
+        nationality,
+        status: "valid".into(),
+        status_reason: None,
+        kid: key.kid.clone(),
+        credential: signed.to_string(),
+        valid_from,
+        valid_until,
+        revocation_list: revocation.0,
+        revocation_index: revocation.1,
+        suspension_list: suspension.0,
+        suspension_index: suspension.1,
+        created_at: now,
+        updated_at: now,
+    };
     diesel::insert_into(records::table)
-        .values((
-            records::id.eq(&id),
-            records::request_id.eq(&request.id),
-            records::holder_id.eq(&request.holder_id),
-            records::qualification_id.eq(&request.qualification_id),
-            records::identity_document_hmac.eq(&hmac),
-            records::nationality.eq(&nationality),
-            records::status.eq("valid"),
-            records::kid.eq(&key.kid),
-            records::credential.eq(signed.to_string()),
-            records::valid_from.eq(valid_from),
-            records::valid_until.eq(valid_until),
-            records::revocation_list.eq(&revocation.0),
-            records::revocation_index.eq(revocation.1),
-            records::suspension_list.eq(&suspension.0),
-            records::suspension_index.eq(suspension.1),
-            records::created_at.eq(now),
-            records::updated_at.eq(now),
-        ))
+        .values(&record)
         .execute(conn)?;
     requests::transition(conn, request, RequestState::Issued, None, "system")?;
     crate::audit::append(
@@ -175,11 +195,11 @@ pub fn issue(
         &crate::audit::Entry {
             actor: "system",
             action: "record.issued",
-            subject: Some(&id),
+            subject: Some(&record.id),
             details: json!({"request_id": request.id, "kid": key.kid}),
         },
     )?;
-    queries::find(conn, &id)?.ok_or_else(|| diesel::result::Error::NotFound.into())
+    Ok(record)
 }
 
 /// The earlier of the certificate's last day (to its end) and issue time plus validity.
@@ -222,15 +242,26 @@ const PROBES: usize = 8;
 /// retried like any other).
 fn allocate(
     conn: &mut DbConnection,
+    lists: &NewestLists,
     purpose: &str,
     now: NaiveDateTime,
 ) -> Result<(String, i64), ApiError> {
-    let newest: Option<String> = status_lists::table
-        .filter(status_lists::purpose.eq(purpose))
-        .order((status_lists::created_at.desc(), status_lists::id.desc()))
-        .select(status_lists::id)
-        .first(conn)
-        .optional()?;
+    let remembered = lists.map().get(purpose).cloned();
+    let newest = match remembered {
+        Some(list) => Some(list),
+        None => {
+            let newest: Option<String> = status_lists::table
+                .filter(status_lists::purpose.eq(purpose))
+                .order((status_lists::created_at.desc(), status_lists::id.desc()))
+                .select(status_lists::id)
+                .first(conn)
+                .optional()?;
+            if let Some(list) = &newest {
+                lists.map().insert(purpose.to_owned(), list.clone());
+            }
+            newest
+        }
+    };
     if let Some(list) = newest {
         for _ in 0..PROBES {
             let candidate = random_index();
@@ -239,6 +270,7 @@ fn allocate(
             }
         }
     }
+    lists.map().remove(purpose);
     let list = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(status_lists::table)
         .values((

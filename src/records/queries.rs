@@ -9,7 +9,7 @@ use crate::auth::extract::Agency;
 use crate::db::schema::{record_access, records, share_codes};
 use crate::db::DbConnection;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = records)]
 pub struct RecordRow {
     pub id: String,

@@ -188,9 +188,12 @@ pub fn transition(
         ));
     }
     add_event(conn, &row.id, to, reason, actor)?;
-    if !matches!(to, RequestState::Submitted | RequestState::AwaitingIssuer) {
+    let dispatching =
+        |s: RequestState| matches!(s, RequestState::Submitted | RequestState::AwaitingIssuer);
+    if dispatching(from) && !dispatching(to) {
         // Nothing is left for the dispatcher to send; a job kept would only be claimed to be
-        // dropped (or, for a re-ask, wait its full delay first).
+        // dropped (or, for a re-ask, wait its full delay first). Only these two states ever
+        // have a job, so leaving any other has none to delete.
         diesel::delete(jobs::table.filter(jobs::request_id.eq(&row.id))).execute(conn)?;
     }
     Ok(())

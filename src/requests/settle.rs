@@ -59,8 +59,12 @@ pub fn settle(
         ))
         .execute(conn)?;
     if to == RequestState::Confirmed {
-        let row = queries::find(conn, &row.id)?.ok_or(diesel::result::Error::NotFound)?;
-        on_confirmed(conn, issuance, &row, s.method)?;
+        // The row as this transaction left it; `transition` guards on the state alone.
+        let confirmed = RequestRow {
+            state: to.as_str().to_owned(),
+            ..row.clone()
+        };
+        on_confirmed(conn, issuance, &confirmed, s.method)?;
     }
     Ok(())
 }
