@@ -53,16 +53,20 @@ pub fn row_hash(prev_hash: &str, row: &AuditRow) -> String {
 
 /// The last linked row's seq and hash; (0, zeros) while nothing is linked.
 fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
-    let last: Option<(Option<i64>, Option<String>)> = audit_log::table
-        .filter(audit_log::seq.is_not_null())
-        .order(audit_log::seq.desc())
-        .select((audit_log::seq, audit_log::hash))
-        .first(conn)
-        .optional()?;
-    Ok(match last {
-        Some((Some(seq), Some(hash))) => (seq, hash),
-        _ => (0, GENESIS.to_owned()),
-    })
+    // max() rather than ORDER BY seq DESC: PostgreSQL sorts NULLs first when descending,
+    // so that scan walked every unlinked row before the head (thousands per batch under
+    // load), where max() reads one index entry on both backends.
+    let last: Option<i64> = audit_log::table
+        .select(diesel::dsl::max(audit_log::seq))
+        .first(conn)?;
+    let Some(seq) = last else {
+        return Ok((0, GENESIS.to_owned()));
+    };
+    let hash: Option<String> = audit_log::table
+        .filter(audit_log::seq.eq(seq))
+        .select(audit_log::hash)
+        .first(conn)?;
+    Ok((seq, hash.unwrap_or_else(|| GENESIS.to_owned())))
 }
 
 /// Links one batch of unchained rows; returns how many.
