@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::queries::RecordRow;
 use super::types::{AccessVia, RecordView};
-use super::{did, jose, proof, queries, status_list};
+use super::{did, jose, proof, status_list};
 use crate::auth::extract::{Agency, SCOPE_RECORDS_READ};
 use crate::db;
 use crate::db::schema::{records, status_lists};
@@ -45,15 +45,13 @@ pub async fn record(
     agency.require(SCOPE_RECORDS_READ)?;
     let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
     let id = id.into_inner();
-    let row = db::run(&state.pool, move |conn| {
-        queries::find(conn, &id)?.ok_or_else(|| ApiError::not_found("No such record."))
-    })
-    .await?;
-    // Answered only once the read is logged (grouped with other reads into one commit).
-    state
+    // Read and logged together, grouped with other reads into one commit; answered only
+    // once the log is committed.
+    let row = state
         .access_log
-        .log(row.clone(), agency, AccessVia::Id, purpose)
-        .await?;
+        .read(id, agency, AccessVia::Id, purpose)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such record."))?;
     respond(&req, &state, &row)
 }
 
