@@ -133,6 +133,9 @@ impl Application {
             state.clone().into_inner(),
         ));
         tokio::spawn(crate::audit::chain::run(state.pool.clone()));
+        if matches!(settings.database_url, crate::config::DatabaseUrl::Sqlite(_)) {
+            tokio::spawn(db::checkpoint_sqlite(state.pool.clone()));
+        }
         let metrics = web::Data::new(Metrics::new()?);
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
