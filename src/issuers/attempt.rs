@@ -250,7 +250,8 @@ fn reschedule(
         .map(|_| ())
 }
 
-/// Exponential backoff with full jitter: a random delay up to base × 2^attempts (capped).
+/// Exponential backoff with equal jitter: a random delay between half and all of
+/// base × 2^attempts (capped), so retries spread out but never come back at once.
 pub fn backoff(base: Duration, attempts: i32) -> Duration {
     let ceiling = base
         .saturating_mul(1u32 << attempts.clamp(0, 20))
