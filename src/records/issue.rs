@@ -105,8 +105,6 @@ pub fn issue(
         .naive_utc();
     let valid_until = valid_until(valid_from, request.expires_on, iss.validity);
     let id = uuid::Uuid::new_v4().to_string();
-    let revocation = allocate(conn, iss.lists, "revocation", now)?;
-    let suspension = allocate(conn, iss.lists, "suspension", now)?;
 
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
@@ -114,7 +112,7 @@ pub fn issue(
     digest.update(salt);
     digest.update(identity.as_bytes());
     let issuer = iss.did();
-    let credential = json!({
+    let mut credential = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": format!("urn:uuid:{id}"),
         "type": ["VerifiableCredential", "QualificationVerificationCredential"],
@@ -149,46 +147,59 @@ pub fn issue(
                 "requestId": request.id,
             },
         },
-        "credentialStatus": [
-            status_entry(iss, "revocation", &revocation),
-            status_entry(iss, "suspension", &suspension),
-        ],
     });
     let key = iss.keys.active();
-    let signed = proof::sign(
-        &credential,
-        &ProofOptions {
-            verification_method: did::method_id(&issuer, &key.kid),
-            created: rfc3339(valid_from),
-            proof_purpose: "assertionMethod".into(),
-        },
-        &key.signing,
-    )
-    .map_err(ApiError::internal)?;
-
-    let record = RecordRow {
-        id,
-        request_id: request.id.clone(),
-        holder_id: request.holder_id.clone(),
-        qualification_id: request.qualification_id.clone(),
-        identity_document_hmac: hmac,
-        nationality,
-        status: "valid".into(),
-        status_reason: None,
-        kid: key.kid.clone(),
-        credential: signed.to_string(),
-        valid_from,
-        valid_until,
-        revocation_list: revocation.0,
-        revocation_index: revocation.1,
-        suspension_list: suspension.0,
-        suspension_index: suspension.1,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(records::table)
-        .values(&record)
-        .execute(conn)?;
+    let mut stored = None;
+    // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
+    // indices keep the second insert out, and it draws again instead of failing the whole
+    // confirming transaction (which would wait out its job's lease to be retried).
+    for _ in 0..DRAWS {
+        let revocation = allocate(conn, iss.lists, "revocation", now)?;
+        let suspension = allocate(conn, iss.lists, "suspension", now)?;
+        credential["credentialStatus"] = json!([
+            status_entry(iss, "revocation", &revocation),
+            status_entry(iss, "suspension", &suspension),
+        ]);
+        let signed = proof::sign(
+            &credential,
+            &ProofOptions {
+                verification_method: did::method_id(&issuer, &key.kid),
+                created: rfc3339(valid_from),
+                proof_purpose: "assertionMethod".into(),
+            },
+            &key.signing,
+        )
+        .map_err(ApiError::internal)?;
+        let record = RecordRow {
+            id: id.clone(),
+            request_id: request.id.clone(),
+            holder_id: request.holder_id.clone(),
+            qualification_id: request.qualification_id.clone(),
+            identity_document_hmac: hmac.clone(),
+            nationality: nationality.clone(),
+            status: "valid".into(),
+            status_reason: None,
+            kid: key.kid.clone(),
+            credential: signed.to_string(),
+            valid_from,
+            valid_until,
+            revocation_list: revocation.0,
+            revocation_index: revocation.1,
+            suspension_list: suspension.0,
+            suspension_index: suspension.1,
+            created_at: now,
+            updated_at: now,
+        };
+        if insert_unless_taken(conn, &record)? {
+            stored = Some(record);
+            break;
+        }
+    }
+    let record = stored.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "no free status-list index after {DRAWS} draws"
+        ))
+    })?;
     requests::transition(conn, request, RequestState::Issued, None, "system")?;
     crate::audit::append(
         conn,
@@ -200,6 +211,26 @@ pub fn issue(
         },
     )?;
     Ok(record)
+}
+
+/// Draws of status-list indices before issuing gives up (each lost only to a concurrent
+/// issuer taking the same index: about one record in eight thousand with eight issuing at
+/// once).
+const DRAWS: usize = 5;
+
+/// Inserts the record unless a unique index refuses it; false when one did.
+fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
+    let inserted = match conn {
+        DbConnection::Pg(c) => diesel::insert_into(records::table)
+            .values(record)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(records::table)
+            .values(record)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
 }
 
 /// The earlier of the certificate's last day (to its end) and issue time plus validity.
@@ -238,8 +269,7 @@ const PROBES: usize = 8;
 /// A random free index on the newest list of `purpose`, or on a new list when
 /// [`PROBES`] random tries all find taken indices. Nothing shared is updated here, so
 /// concurrent issuing does not queue on a counter row; the unique indices on
-/// (list, index) settle the rare race for the same index (that transaction fails and is
-/// retried like any other).
+/// (list, index) settle the rare race for the same index, whose loser draws again.
 fn allocate(
     conn: &mut DbConnection,
     lists: &NewestLists,
