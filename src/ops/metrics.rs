@@ -96,9 +96,7 @@ pub async fn middleware(
         .map(|id| id.to_string());
     let mut res = next.call(req).await?;
     // The route template, not the concrete path, keeps the label set small.
-    let route = res
-        .request()
-        .match_pattern()
+    let route = crate::ops::telemetry::MatchedRoute::of(res.request())
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();

@@ -19,6 +19,24 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// The route template a request matched, found once per request: actix finds it by trying
+/// every route's pattern in turn, and the span and the metrics both need it.
+#[derive(Clone)]
+pub struct MatchedRoute(pub Option<String>);
+
+impl MatchedRoute {
+    /// The template, matched now or read from the request where it was stored.
+    pub fn of(request: &actix_web::HttpRequest) -> Option<String> {
+        use actix_web::HttpMessage;
+        if let Some(found) = request.extensions().get::<MatchedRoute>() {
+            return found.0.clone();
+        }
+        let route = request.match_pattern();
+        request.extensions_mut().insert(MatchedRoute(route.clone()));
+        route
+    }
+}
+
 /// The request span of every request: tracing-actix-web's fields, except that a path
 /// carrying a secret (a share code) is logged as its route template, never as typed.
 pub struct RedactingRootSpan;
@@ -26,7 +44,7 @@ pub struct RedactingRootSpan;
 impl tracing_actix_web::RootSpanBuilder for RedactingRootSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         use actix_web::HttpMessage;
-        let route = request.match_pattern();
+        let route = MatchedRoute::of(request.request());
         let target = match &route {
             Some(pattern) if pattern.contains("{code}") => pattern.clone(),
             _ => request
