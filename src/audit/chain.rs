@@ -164,23 +164,13 @@ pub fn link_pending(conn: &mut DbConnection) -> QueryResult<usize> {
 
 /// The background task `serve` starts: links new rows about once a second.
 pub async fn run(pool: Pool) {
-    let mut tick = tokio::time::interval(LINK_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let pool = pool.clone();
-        let linked = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            let mut conn = pool.get()?;
-            Ok(link_pending(&mut conn)?)
-        })
-        .await;
-        match linked {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::debug!(rows = n, "linked audit rows"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "linking the audit chain failed"),
-            Err(e) => tracing::warn!(error = %e, "the audit linker task failed"),
+    let link = |conn: &mut DbConnection| Ok(link_pending(conn)?);
+    let linked = |n: usize| {
+        if n > 0 {
+            tracing::debug!(rows = n, "linked audit rows");
         }
-    }
+    };
+    crate::db::every(pool, LINK_EVERY, "audit chain linking", link, linked).await;
 }
 
 /// What `audit verify` found.

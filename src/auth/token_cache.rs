@@ -71,30 +71,35 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_token_verified_once_is_answered_from_the_cache_with_the_same_claims() {
+    /// A key ring, a cache, and an agency token verified once through the cache.
+    fn verified_once() -> (KeyRing, VerifiedTokens, String) {
         let keys = KeyRing::new(SigningKey::generate(&mut OsRng)).unwrap();
         let cache = VerifiedTokens::new(DEFAULT_CAPACITY);
         let token = service(&keys)
             .issue("a1", PrincipalKind::Agency, "records:read", Some("c1"), 900)
             .unwrap();
-        let first = service(&keys).verify_cached(&cache, &token).unwrap();
+        service(&keys).verify_cached(&cache, &token).unwrap();
+        (keys, cache, token)
+    }
+
+    #[test]
+    fn a_token_verified_once_is_answered_from_the_cache_with_the_same_claims() {
+        let (keys, cache, token) = verified_once();
         assert_eq!(cache.len(), 1);
         let (cached, kid) = cache.get(&token).unwrap();
-        assert_eq!(cached, first);
+        assert_eq!(cached.sub, "a1");
+        assert_eq!(cached.client_id.as_deref(), Some("c1"));
         assert_eq!(kid, keys.active().kid);
-        assert_eq!(service(&keys).verify_cached(&cache, &token).unwrap(), first);
+        assert_eq!(
+            service(&keys).verify_cached(&cache, &token).unwrap(),
+            cached
+        );
         assert_eq!(cache.len(), 1);
     }
 
     #[test]
     fn a_cached_token_stops_verifying_when_its_key_is_unpublished() {
-        let keys = KeyRing::new(SigningKey::generate(&mut OsRng)).unwrap();
-        let cache = VerifiedTokens::new(DEFAULT_CAPACITY);
-        let token = service(&keys)
-            .issue("a1", PrincipalKind::Agency, "records:read", None, 900)
-            .unwrap();
-        service(&keys).verify_cached(&cache, &token).unwrap();
+        let (keys, cache, token) = verified_once();
         let other = SigningKey::generate(&mut OsRng).verifying_key();
         keys.publish(&[other]).unwrap();
         assert_eq!(
@@ -105,15 +110,8 @@ mod tests {
 
     #[test]
     fn a_cached_token_is_refused_once_it_expires() {
-        let keys = KeyRing::new(SigningKey::generate(&mut OsRng)).unwrap();
-        let cache = VerifiedTokens::new(DEFAULT_CAPACITY);
-        let token = service(&keys)
-            .issue("h1", PrincipalKind::Holder, "holder", None, 900)
-            .unwrap();
-        let (mut claims, kid) = {
-            service(&keys).verify_cached(&cache, &token).unwrap();
-            cache.get(&token).unwrap()
-        };
+        let (keys, cache, token) = verified_once();
+        let (mut claims, kid) = cache.get(&token).unwrap();
         // The entry as it will be once the token's lifetime and the leeway have passed.
         claims.exp = chrono::Utc::now().timestamp() - 31;
         cache.insert(&token, &claims, kid);
@@ -125,12 +123,7 @@ mod tests {
 
     #[test]
     fn a_token_that_does_not_verify_is_not_cached() {
-        let keys = KeyRing::new(SigningKey::generate(&mut OsRng)).unwrap();
-        let cache = VerifiedTokens::new(DEFAULT_CAPACITY);
-        let token = service(&keys)
-            .issue("a1", PrincipalKind::Agency, "records:read", None, 900)
-            .unwrap();
-        service(&keys).verify_cached(&cache, &token).unwrap();
+        let (keys, cache, token) = verified_once();
         // Same header and claims, another signature: a different string, so verified afresh.
         let (signed, _) = token.rsplit_once('.').unwrap();
         let forged = format!("{signed}.{}", "A".repeat(86));

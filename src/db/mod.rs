@@ -159,21 +159,43 @@ const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// commits (PASSIVE: it copies what no reader still needs and never waits for a lock).
 /// `serve` runs it for as long as it runs.
 pub async fn checkpoint_sqlite(pool: Pool) {
-    let mut tick = tokio::time::interval(SQLITE_CHECKPOINT_EVERY);
+    let checkpoint = |conn: &mut DbConnection| {
+        conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+            .map_err(anyhow::Error::from)
+    };
+    every(
+        pool,
+        SQLITE_CHECKPOINT_EVERY,
+        "SQLite checkpoint",
+        checkpoint,
+        |()| {},
+    )
+    .await;
+}
+
+/// Runs `work` on a pooled connection every `period`, on the blocking pool, and hands each
+/// result to `done`; a failure is logged (as `what`) and the next tick tries again. For
+/// the background upkeep `serve` runs for as long as it runs.
+pub async fn every<T, W, D>(pool: Pool, period: Duration, what: &'static str, work: W, mut done: D)
+where
+    T: Send + 'static,
+    W: Fn(&mut DbConnection) -> anyhow::Result<T> + Clone + Send + 'static,
+    D: FnMut(T) + Send,
+{
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let pool = pool.clone();
-        let done = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            pool.get()?
-                .batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
-                .map_err(anyhow::Error::from)
+        let (pool, work) = (pool.clone(), work.clone());
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<T> {
+            let mut conn = pool.get()?;
+            work(&mut conn)
         })
         .await;
-        match done {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "SQLite checkpoint failed"),
-            Err(e) => tracing::warn!(error = %e, "the SQLite checkpoint task failed"),
+        match result {
+            Ok(Ok(value)) => done(value),
+            Ok(Err(e)) => tracing::warn!(error = %e, "{what} failed"),
+            Err(e) => tracing::warn!(error = %e, "the {what} task failed"),
         }
     }
 }

@@ -202,24 +202,18 @@ pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(10
 
 /// Keeps the key ring's published set in step with the database.
 pub async fn refresh_published(state: std::sync::Arc<crate::startup::AppState>) {
-    let mut tick = tokio::time::interval(REFRESH_EVERY);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let pool = state.pool.clone();
-        let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut conn = pool.get()?;
-            published(&mut conn)
-        })
-        .await;
-        match loaded {
-            Ok(Ok(keys)) => {
-                if let Err(e) = state.keys.publish(&keys) {
-                    tracing::error!(error = %e, "cannot publish the platform keys");
-                }
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the platform keys"),
-            Err(e) => tracing::warn!(error = %e, "key refresh task failed"),
+    let pool = state.pool.clone();
+    let publish = |keys: Vec<VerifyingKey>| {
+        if let Err(e) = state.keys.publish(&keys) {
+            tracing::error!(error = %e, "cannot publish the platform keys");
         }
-    }
+    };
+    crate::db::every(
+        pool,
+        REFRESH_EVERY,
+        "platform key refresh",
+        published,
+        publish,
+    )
+    .await;
 }
