@@ -219,7 +219,7 @@ pub fn issue(
 const DRAWS: usize = 5;
 
 /// Inserts the record unless a unique index refuses it; false when one did.
-fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
+pub fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
     let inserted = match conn {
         DbConnection::Pg(c) => diesel::insert_into(records::table)
             .values(record)

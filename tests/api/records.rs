@@ -336,3 +336,26 @@ async fn a_retired_key_may_not_sign_again() {
     let message = format!("{:#}", refused.err().expect("the retired key is refused"));
     assert!(message.contains("retired"), "{message}");
 }
+
+/// A concurrent issuer that took the same status-list index (or any unique key) makes the
+/// insert report "taken" rather than fail: the confirming transaction stays usable and
+/// draws again, where a failed INSERT would abort it on PostgreSQL.
+#[tokio::test]
+async fn an_insert_refused_by_a_unique_index_reports_taken_and_leaves_the_transaction_usable() {
+    let r = issued_record().await;
+    let (taken, still_usable) = r.w.app.with_db(|conn| {
+        certverify::db::write_transaction(conn, |conn| -> QueryResult<(bool, i64)> {
+            let existing = certverify::records::queries::find(conn, &r.record_id)?.unwrap();
+            let rival = certverify::records::queries::RecordRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                ..existing
+            };
+            let inserted = certverify::records::issue::insert_unless_taken(conn, &rival)?;
+            let count = records::table.count().get_result(conn)?;
+            Ok((!inserted, count))
+        })
+        .unwrap()
+    });
+    assert!(taken);
+    assert_eq!(still_usable, 1);
+}
