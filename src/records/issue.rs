@@ -150,12 +150,13 @@ pub fn issue(
     });
     let key = iss.keys.active();
     let mut stored = None;
+    let mut opened = Vec::new();
     // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
     // indices keep the second insert out, and it draws again instead of failing the whole
     // confirming transaction (which would wait out its job's lease to be retried).
     for _ in 0..DRAWS {
-        let revocation = allocate(conn, iss.lists, "revocation", now)?;
-        let suspension = allocate(conn, iss.lists, "suspension", now)?;
+        let revocation = allocate(conn, iss.lists, &mut opened, "revocation", now)?;
+        let suspension = allocate(conn, iss.lists, &mut opened, "suspension", now)?;
         credential["credentialStatus"] = json!([
             status_entry(iss, "revocation", &revocation),
             status_entry(iss, "suspension", &suspension),
@@ -270,9 +271,13 @@ const PROBES: usize = 8;
 /// [`PROBES`] random tries all find taken indices. Nothing shared is updated here, so
 /// concurrent issuing does not queue on a counter row; the unique indices on
 /// (list, index) settle the rare race for the same index, whose loser draws again.
+///
+/// `opened` holds the lists this transaction opened: they are not committed yet, so they
+/// are never remembered (a rolled-back list must not be handed out later).
 fn allocate(
     conn: &mut DbConnection,
     lists: &NewestLists,
+    opened: &mut Vec<String>,
     purpose: &str,
     now: NaiveDateTime,
 ) -> Result<(String, i64), ApiError> {
@@ -286,7 +291,7 @@ fn allocate(
                 .select(status_lists::id)
                 .first(conn)
                 .optional()?;
-            if let Some(list) = &newest {
+            if let Some(list) = newest.as_ref().filter(|l| !opened.contains(l)) {
                 lists.map().insert(purpose.to_owned(), list.clone());
             }
             newest
@@ -311,6 +316,7 @@ fn allocate(
             status_lists::created_at.eq(now),
         ))
         .execute(conn)?;
+    opened.push(list.clone());
     Ok((list, random_index()))
 }
 
