@@ -183,6 +183,8 @@ enum KeysCommand {
     /// it signed, which must be re-issued.
     Revoke {
         /// The key's kid (its RFC 7638 thumbprint, as in /.well-known/jwks.json).
+        // A base64url thumbprint can start with '-' (one in 64 does); it is still a kid.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// List the platform's keys and their states.
@@ -358,4 +360,22 @@ fn bootstrap_admin(settings: &Settings, name: &str) -> anyhow::Result<()> {
         serde_json::json!({"client_id": row.client_id, "client_secret": secret})
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn a_kid_that_starts_with_a_hyphen_is_taken_as_the_kid() {
+        let cli = Cli::try_parse_from(["certverify", "keys", "revoke", "-7Jq0x"]).unwrap();
+        match cli.command {
+            Command::Keys {
+                command: KeysCommand::Revoke { kid },
+            } => assert_eq!(kid, "-7Jq0x"),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
 }
