@@ -42,7 +42,7 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
 }
 
-/// A pooled connection, with when the pool last saw it answer.
+/// A pooled connection, with when the pool last checked that it answers.
 pub struct Checked {
     conn: DbConnection,
     validated: Instant,
@@ -61,7 +61,7 @@ impl DerefMut for Checked {
     }
 }
 
-/// A PostgreSQL connection that answered this recently is lent without asking again (the
+/// A PostgreSQL connection checked this recently is lent without checking again (the
 /// bypass window HikariCP uses by default). Asking on every checkout was a round trip for
 /// every transaction, about a tenth of the statements of a request's life; with the window
 /// a connection cut by a server restart still fails at most this long before it is replaced.
