@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use certverify::accounts::{self, AccountKind};
+use certverify::accounts;
 use certverify::auth::password::PasswordHasher;
 use certverify::config::Settings;
 use certverify::db::schema::records;
@@ -63,21 +63,7 @@ impl Api {
     }
 
     async fn token(&self, client_id: &str, secret: &str) -> anyhow::Result<String> {
-        let res = self
-            .client
-            .post(format!("{}/v1/oauth/token", self.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await?;
-        let body: Value = res.json().await?;
-        Ok(body["access_token"]
-            .as_str()
-            .context("access_token")?
-            .to_owned())
+        common::client_token(&self.client, &self.base, client_id, secret).await
     }
 }
 
@@ -175,19 +161,11 @@ async fn issue_record(
     pool: &Pool,
     hasher: &PasswordHasher,
 ) -> anyhow::Result<(String, String)> {
-    let secret = accounts::new_client_secret();
-    let row = {
+    let (client_id, secret) = {
         let mut conn = pool.get()?;
-        accounts::queries::insert(
-            &mut conn,
-            AccountKind::Admin,
-            "bench",
-            &["admin".to_owned()],
-            &hasher.hash(&secret)?,
-            None,
-        )?
+        accounts::queries::create_admin(&mut conn, hasher, "bench")?
     };
-    let admin = api.token(&row.client_id, &secret).await?;
+    let admin = api.token(&client_id, &secret).await?;
     let certificates = r#"[{"certificate_number": "FCCA-1001", "qualification_code": "acca-fcca", "holder_name": "Ana Lima", "issued_on": "2019-06-30", "expires_on": null, "status": "valid"}]"#;
     let sim = sim::start(SimConfig::new(
         Certificates::parse(certificates)?,

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use certverify::accounts::{self, AccountKind};
+use certverify::accounts;
 use certverify::auth::password::PasswordHasher;
 use certverify::config::Settings;
 use certverify::db;
@@ -45,17 +45,8 @@ async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
     let admin_secret = {
         let mut conn = pool.get()?;
         db::migrations::run_pending(&mut conn)?;
-        let secret = accounts::new_client_secret();
-        let hash = PasswordHasher::new(settings.argon2)?.hash(&secret)?;
-        let row = accounts::queries::insert(
-            &mut conn,
-            AccountKind::Admin,
-            "bench",
-            &["admin".into()],
-            &hash,
-            None,
-        )?;
-        (row.client_id, secret)
+        let hasher = PasswordHasher::new(settings.argon2)?;
+        accounts::queries::create_admin(&mut conn, &hasher, "bench")?
     };
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -160,19 +151,7 @@ struct Setup {
 
 impl Setup {
     async fn token(&self, id: &str, secret: &str) -> anyhow::Result<String> {
-        let res = self
-            .client
-            .post(format!("{}/v1/oauth/token", self.base))
-            .basic_auth(id, Some(secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .await?;
-        let body: Value = res.json().await?;
-        body["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("no token: {body}"))
+        common::client_token(&self.client, &self.base, id, secret).await
     }
 
     async fn post(&self, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::accounts::{self, AccountKind};
+use crate::accounts;
 use crate::auth::keys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
@@ -345,19 +345,11 @@ fn bootstrap_admin(settings: &Settings, name: &str) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, 1)?;
     let mut conn = pool.get()?;
     db::migrations::run_pending(&mut conn)?;
-    let secret = accounts::new_client_secret();
-    let hash = PasswordHasher::new(settings.argon2)?.hash(&secret)?;
-    let row = accounts::queries::insert(
-        &mut conn,
-        AccountKind::Admin,
-        name,
-        &["admin".to_owned()],
-        &hash,
-        None,
-    )?;
+    let (client_id, secret) =
+        accounts::queries::create_admin(&mut conn, &PasswordHasher::new(settings.argon2)?, name)?;
     println!(
         "{}",
-        serde_json::json!({"client_id": row.client_id, "client_secret": secret})
+        serde_json::json!({"client_id": client_id, "client_secret": secret})
     );
     Ok(())
 }

@@ -78,3 +78,25 @@ impl Drop for BenchEnv {
         }
     }
 }
+
+/// A client-credentials access token from the server at `base`.
+#[allow(dead_code)] // each benchmark compiles this module; not all of them log in
+pub async fn client_token(
+    client: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    secret: &str,
+) -> anyhow::Result<String> {
+    let body: serde_json::Value = client
+        .post(format!("{base}/v1/oauth/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await?
+        .json()
+        .await?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no token: {body}"))
+}

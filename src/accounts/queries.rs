@@ -3,7 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{new_client_id, AccountKind};
+use super::{new_client_id, new_client_secret, AccountKind};
+use crate::auth::password::PasswordHasher;
 use crate::db::schema::service_accounts;
 use crate::db::DbConnection;
 
@@ -55,6 +56,26 @@ pub fn insert(
         .find(&id)
         .select(ServiceAccountRow::as_select())
         .first(conn)
+}
+
+/// A new admin account with a fresh secret (`admin bootstrap`, and the benchmarks):
+/// returns its client id and the secret, of which only the hash is stored.
+pub fn create_admin(
+    conn: &mut DbConnection,
+    hasher: &PasswordHasher,
+    name: &str,
+) -> anyhow::Result<(String, String)> {
+    let secret = new_client_secret();
+    let hash = hasher.hash(&secret)?;
+    let row = insert(
+        conn,
+        AccountKind::Admin,
+        name,
+        &["admin".to_owned()],
+        &hash,
+        None,
+    )?;
+    Ok((row.client_id, secret))
 }
 
 pub fn find_active_by_client_id(
