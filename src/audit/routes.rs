@@ -84,17 +84,10 @@ pub async fn list(
         actor: params.actor,
     };
     let cursor = params.cursor;
-    let mut rows = db::run(&state.pool, move |conn| {
+    let rows = db::run(&state.pool, move |conn| {
         Ok(super::list(conn, &filter, cursor.as_deref(), limit + 1)?)
     })
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    let items = rows.into_iter().map(AuditItem::from).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = Page::of(rows, limit, |r| r.id.clone(), AuditItem::from);
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -24,22 +24,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(access_log);
 }
 
-/// `limit + 1` rows → a page; the extra row only tells that another page exists.
-pub fn page<R, T>(
-    mut rows: Vec<R>,
-    limit: i64,
-    cursor: impl Fn(&R) -> String,
-    view: impl Fn(R) -> T,
-) -> Page<T> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(cursor) } else { None };
-    Page {
-        items: rows.into_iter().map(view).collect(),
-        next_cursor,
-    }
-}
-
 /// A code as typed into a path; 400 when it cannot be a share code at all.
 pub fn parse_code(text: &str) -> Result<ShareCode, ApiError> {
     ShareCode::parse(text).ok_or_else(|| {
@@ -72,7 +56,7 @@ pub async fn my_records(
     })
     .await?
     .ok_or_else(|| ApiError::bad_request("invalid_query", "Unknown cursor."))?;
-    Ok(HttpResponse::Ok().json(page(rows, limit, |r| r.id.clone(), |r| r.view())))
+    Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id.clone(), |r| r.view())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -200,5 +184,5 @@ pub async fn access_log(
         )?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page(rows, limit, |r| r.id.clone(), AccessItem::from)))
+    Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id.clone(), AccessItem::from)))
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::holder_queries as hq;
-use super::holder_routes::{page, parse_code};
+use super::holder_routes::parse_code;
 use super::queries::RecordRow;
 use super::routes::{respond, ReadParams};
 use super::types::{RecordStatus, RecordView};
@@ -233,5 +233,5 @@ pub async fn search(
     })
     .await?;
     let limit = rows.len() as i64;
-    Ok(HttpResponse::Ok().json(page(rows, limit, |r| r.id.clone(), |r| r.view())))
+    Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id.clone(), |r| r.view())))
 }

@@ -196,21 +196,16 @@ pub fn run(conn: &mut DbConnection, s: &Search) -> QueryResult<Page<Qualificatio
     if let Some(after) = &s.after {
         query = query.filter(qualifications::id.gt(after.clone()));
     }
-    let mut rows: Vec<(QualificationRow, IssuingBodyRow)> = query
+    let rows: Vec<(QualificationRow, IssuingBodyRow)> = query
         .order(qualifications::id.asc())
         .limit(s.limit + 1)
         .load(conn)?;
-    let more = rows.len() as i64 > s.limit;
-    rows.truncate(s.limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|(q, _)| encode_cursor(&q.id))
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rows.iter().map(|(q, b)| q.view(b)).collect(),
-        next_cursor,
-    })
+    Ok(Page::of(
+        rows,
+        s.limit,
+        |(q, _)| encode_cursor(&q.id),
+        |(q, b)| q.view(&b),
+    ))
 }
 
 #[cfg(test)]

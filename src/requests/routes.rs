@@ -147,22 +147,21 @@ impl ListParams {
 /// Turns `limit + 1` rows into a page: the extra row only tells that another page exists.
 pub fn page_of<T>(
     conn: &mut DbConnection,
-    mut rows: Vec<RequestRow>,
+    rows: Vec<RequestRow>,
     limit: i64,
     view: impl Fn(&mut DbConnection, &RequestRow) -> QueryResult<T>,
 ) -> QueryResult<Page<T>> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    // Views read the database, so the page is cut first and only its rows are viewed.
+    let rows = Page::of(rows, limit, |r| r.id.clone(), |r| r);
     let items = rows
+        .items
         .iter()
         .map(|r| view(conn, r))
         .collect::<QueryResult<Vec<_>>>()?;
-    Ok(Page { items, next_cursor })
+    Ok(Page {
+        items,
+        next_cursor: rows.next_cursor,
+    })
 }
 
 /// The calling holder's requests, newest first.
