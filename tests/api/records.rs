@@ -67,15 +67,7 @@ async fn a_confirmed_request_becomes_one_signed_record_that_verifies_with_the_di
 #[tokio::test]
 async fn an_agency_gets_the_vc_jwt_form_when_it_asks_for_it() {
     let r = issued_record().await;
-    let res =
-        r.w.app
-            .client
-            .get(r.w.app.url(&format!("/v1/records/{}", r.record_id)))
-            .bearer_auth(&r.agency)
-            .header("accept", "application/vc+jwt")
-            .send()
-            .await
-            .unwrap();
+    let res = r.read_as_jwt().await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/vc+jwt");
     let jwt = res.text().await.unwrap();
@@ -170,15 +162,7 @@ async fn rotated_keys_still_verify_old_records_and_a_revoked_key_does_not() {
 
     // An instance started on the new key file signs with the new key and still publishes
     // the retired one.
-    let second = r.w.app.another_instance().await;
-    let did_doc: Value = reqwest::get(format!("{second}/.well-known/did.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    // Each test instance has its own address, hence its own did:web; keys match by kid.
-    let keys = by_kid(did_keys(&did_doc));
+    let keys = published_by(&r.w.app.another_instance().await).await;
     assert_eq!(keys.len(), 2);
     assert!(keys.contains_key(new_kid));
     proof::verify(&old, "assertionMethod", |m| keys.get(kid_of(m)).copied())
@@ -195,13 +179,7 @@ async fn rotated_keys_still_verify_old_records_and_a_revoked_key_does_not() {
     assert_eq!(revoked["record_ids"], serde_json::json!([r.record_id]));
 
     let third = r.w.app.another_instance().await;
-    let did_doc: Value = reqwest::get(format!("{third}/.well-known/did.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let keys = by_kid(did_keys(&did_doc));
+    let keys = published_by(&third).await;
     assert_eq!(keys.len(), 1, "a revoked key is unpublished");
     assert!(matches!(
         proof::verify(&old, "assertionMethod", |m| keys.get(kid_of(m)).copied()),
@@ -224,10 +202,19 @@ fn kid_of(method: &str) -> &str {
     method.split_once('#').map_or(method, |(_, kid)| kid)
 }
 
-fn by_kid(
-    keys: std::collections::HashMap<String, ed25519_dalek::VerifyingKey>,
+/// The keys an instance's did.json publishes, by kid: each test instance has its own
+/// address, hence its own did:web, so keys are matched by kid.
+async fn published_by(
+    instance: &str,
 ) -> std::collections::HashMap<String, ed25519_dalek::VerifyingKey> {
-    keys.into_iter()
+    let did_doc: Value = reqwest::get(format!("{instance}/.well-known/did.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    did_keys(&did_doc)
+        .into_iter()
         .map(|(m, k)| (kid_of(&m).to_owned(), k))
         .collect()
 }

@@ -53,6 +53,19 @@ impl Issued {
             .await
     }
 
+    /// The record read as an agency asking for the VC-JOSE form.
+    pub async fn read_as_jwt(&self) -> reqwest::Response {
+        self.w
+            .app
+            .client
+            .get(self.w.app.url(&format!("/v1/records/{}", self.record_id)))
+            .bearer_auth(&self.agency)
+            .header("accept", "application/vc+jwt")
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn admin_action(&self, action: &str, reason: &str) -> reqwest::Response {
         self.w
             .app

@@ -28,15 +28,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 async fn jwt_form(r: &Issued) -> String {
-    let res =
-        r.w.app
-            .client
-            .get(r.w.app.url(&format!("/v1/records/{}", r.record_id)))
-            .bearer_auth(&r.agency)
-            .header("accept", "application/vc+jwt")
-            .send()
-            .await
-            .unwrap();
+    let res = r.read_as_jwt().await;
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()
 }
