@@ -89,28 +89,17 @@ async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
         let decision = api.post("/v1/eligibility", body, Some(&agency)).await?;
         anyhow::ensure!(decision["eligible"] == true, "{decision}");
     }
-    let sequential = time(DECISIONS / 4, 1, |i| {
-        let api = &api;
+    let decide = |i: usize| {
+        let (api, agency) = (&api, &agency);
         let body = &bodies[i % bodies.len()];
-        let agency = &agency;
         async move {
             api.post("/v1/eligibility", body, Some(agency))
                 .await
                 .map(|_| ())
         }
-    })
-    .await?;
-    let concurrent = time(DECISIONS, IN_FLIGHT, |i| {
-        let api = &api;
-        let body = &bodies[i % bodies.len()];
-        let agency = &agency;
-        async move {
-            api.post("/v1/eligibility", body, Some(agency))
-                .await
-                .map(|_| ())
-        }
-    })
-    .await?;
+    };
+    let sequential = time(DECISIONS / 4, 1, decide).await?;
+    let concurrent = time(DECISIONS, IN_FLIGHT, decide).await?;
     let healthz = time(DECISIONS, IN_FLIGHT, |_| {
         let api = &api;
         async move {
