@@ -83,8 +83,10 @@ pub fn import_file(
     );
     // Progress goes to stderr so stdout stays the one-line report.
     let progress = |done: usize, total: usize| eprintln!("applied {done}/{total}");
-    write_transaction(conn, |conn| import::apply(conn, checked, &actor, &progress))
-        .map_err(describe)
+    let report = write_transaction(conn, |conn| import::apply(conn, checked, &actor, &progress))
+        .map_err(describe)?;
+    import::after_commit(conn, &report)?;
+    Ok(report)
 }
 
 /// An import error as lines a person can act on: one per bad field.

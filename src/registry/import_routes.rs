@@ -62,9 +62,11 @@ pub async fn import_registry(
     let checked = import::check_document(&doc, urls).map_err(ApiError::validation)?;
     let actor = admin.id.clone();
     let report = db::run(&state.pool, move |conn| {
-        write_transaction(conn, |conn| {
+        let report = write_transaction(conn, |conn| {
             import::apply(conn, checked, &actor, &|_, _| {})
-        })
+        })?;
+        import::after_commit(conn, &report)?;
+        Ok(report)
     })
     .await?;
     tracing::info!(admin = %admin.client_id, ?report, "registry import");

@@ -201,3 +201,37 @@ async fn the_cli_imports_the_sample_and_a_second_run_changes_nothing() {
     let bad = app.cli(&["registry", "import", "/nonexistent.json"]);
     assert!(!bad.status.success());
 }
+
+/// A large import leaves the planner fresh statistics at once (PostgreSQL's ANALYZE), so
+/// searches use their indexes without waiting for autovacuum.
+#[tokio::test]
+async fn a_large_import_is_analyzed_at_once_on_postgresql() {
+    if crate::helpers::postgres_url().is_none() {
+        eprintln!("PostgreSQL only: SQLite keeps no planner statistics of ours");
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let mut doc: Value = serde_json::from_str(SAMPLE).unwrap();
+    let template = doc["qualifications"][0].clone();
+    doc["qualifications"] = (0..500)
+        .map(|i| {
+            let mut q = template.clone();
+            q["code"] = json!(format!("bulk-{i:03}"));
+            q["name_en"] = json!(format!("Bulk qualification {i}"));
+            q
+        })
+        .collect();
+    let res = import(&app, &admin, "application/json", doc.to_string()).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let analyzed: bool = app.with_db(|conn| {
+        use diesel::prelude::*;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables \
+             WHERE relname = 'qualifications')",
+        ))
+        .get_result(conn)
+        .unwrap()
+    });
+    assert!(analyzed);
+}
