@@ -44,7 +44,7 @@ pub struct AuditRow {
 }
 
 /// Now, cut to the microseconds PostgreSQL keeps, so a row hashes the same on both backends.
-fn now_micros() -> NaiveDateTime {
+pub fn now_micros() -> NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     let nanos = now.nanosecond() / 1_000 * 1_000;
     now.with_nanosecond(nanos).unwrap_or(now)

@@ -6,6 +6,7 @@
 //! `host=…` string would silently become a SQLite file name).
 
 pub mod migrations;
+pub mod pg_sql;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};

@@ -3,16 +3,15 @@
 
 use actix_web::http::StatusCode;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use sha2::{Digest, Sha256};
 
 use super::protocol::{self, Answer, AnswerBody, ANSWER_TYP};
-use crate::db::schema::{issuer_messages, issuing_body_keys};
+use crate::db::schema::{issuer_messages, issuing_bodies, issuing_body_keys};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::records::issue::Issuance;
-use crate::registry::queries::{self as registry, IssuingBodyRow};
+use crate::registry::queries::IssuingBodyRow;
 use crate::requests::queries as requests;
 use crate::requests::settle::{settle, Method, Settlement};
 
@@ -40,19 +39,17 @@ pub fn verify(
             kid: sender.kid.clone(),
         })
     };
-    let body = registry::find_body(conn, &sender.iss)?
-        .filter(|b| b.code == sender.iss)
-        .ok_or_else(unknown)?;
-    let x: Option<String> = issuing_body_keys::table
-        .filter(issuing_body_keys::issuing_body_id.eq(&body.id))
+    // The body and its active key of that kid in one query; either missing is the same refusal.
+    let found: Option<(IssuingBodyRow, String)> = issuing_bodies::table
+        .inner_join(issuing_body_keys::table)
+        .filter(issuing_bodies::code.eq(&sender.iss))
         .filter(issuing_body_keys::kid.eq(&sender.kid))
         .filter(issuing_body_keys::status.eq("active"))
-        .select(issuing_body_keys::x)
+        .select((IssuingBodyRow::as_select(), issuing_body_keys::x))
         .first(conn)
         .optional()?;
-    let key = x
-        .and_then(|x| crate::issuers::keys::verifying_key(&x))
-        .ok_or_else(unknown)?;
+    let (body, x) = found.ok_or_else(unknown)?;
+    let key = crate::issuers::keys::verifying_key(&x).ok_or_else(unknown)?;
     let answer: Answer = protocol::verify(
         token,
         ANSWER_TYP,
@@ -86,27 +83,49 @@ pub fn apply(
     method: Method,
 ) -> Result<Applied, ApiError> {
     let digest = hex::encode(Sha256::digest(token.as_bytes()));
-    let seen: Option<String> = issuer_messages::table
-        .find((&body.id, &answer.jti))
-        .select(issuer_messages::sha256)
-        .first(conn)
-        .optional()?;
-    match seen {
-        Some(d) if d == digest => return Ok(Applied::AlreadyKnown),
-        Some(_) => {
-            return Err(ApiError::conflict(
-                "jti_reused",
-                "This jti was seen before with other content.",
-            ))
-        }
-        None => {}
-    }
     let (kind, request_id) = match &answer.body {
         AnswerBody::VerificationResult { request_id, .. } => {
             ("verification_result", Some(request_id.clone()))
         }
         AnswerBody::CertificateRevoked { .. } => ("certificate_revoked", None),
     };
+    // Stored first, so a new message (nearly all of them) costs one statement here, not a
+    // look-up and an insert; a refusal below rolls it back with everything else. On
+    // PostgreSQL a concurrent insert of the same jti waits for the other to commit, so
+    // the look-up after a conflict sees what it stored.
+    let values = (
+        issuer_messages::issuing_body_id.eq(&body.id),
+        issuer_messages::jti.eq(&answer.jti),
+        issuer_messages::sha256.eq(&digest),
+        issuer_messages::message_type.eq(kind),
+        issuer_messages::request_id.eq(request_id),
+        issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
+        issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
+    );
+    let stored = match conn {
+        DbConnection::Pg(c) => diesel::insert_into(issuer_messages::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(issuer_messages::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if stored == 0 {
+        let seen: String = issuer_messages::table
+            .find((&body.id, &answer.jti))
+            .select(issuer_messages::sha256)
+            .first(conn)?;
+        return if seen == digest {
+            Ok(Applied::AlreadyKnown)
+        } else {
+            Err(ApiError::conflict(
+                "jti_reused",
+                "This jti was seen before with other content.",
+            ))
+        };
+    }
     let outcome = match &answer.body {
         AnswerBody::VerificationResult {
             request_id,
@@ -170,23 +189,5 @@ pub fn apply(
             Applied::Stored
         }
     };
-    let stored = diesel::insert_into(issuer_messages::table)
-        .values((
-            issuer_messages::issuing_body_id.eq(&body.id),
-            issuer_messages::jti.eq(&answer.jti),
-            issuer_messages::sha256.eq(&digest),
-            issuer_messages::message_type.eq(kind),
-            issuer_messages::request_id.eq(request_id),
-            issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
-            issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
-        ))
-        .execute(conn);
-    if let Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) = stored {
-        return Err(ApiError::conflict(
-            "jti_reused",
-            "This jti arrived twice at once.",
-        ));
-    }
-    stored?;
     Ok(outcome)
 }

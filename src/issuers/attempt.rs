@@ -8,14 +8,15 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rand_core::{OsRng, RngCore};
 
+use super::answers::Applied;
 use super::client::Sent;
 use super::protocol::{self, Answer, AnswerBody, VerificationRequest, REQUEST_TYP};
-use crate::db::schema::{holders, jobs, qualifications, verification_requests};
+use crate::db::schema::{holders, issuing_bodies, jobs, qualifications, verification_requests};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::registry::queries::{self as registry, IssuingBodyRow};
-use crate::requests::queries::{self as requests, RequestRow};
+use crate::registry::queries::IssuingBodyRow;
+use crate::requests::queries::{self as requests, Also, Outbound, RequestRow};
 use crate::requests::settle::Method;
 use crate::startup::AppState;
 
@@ -63,12 +64,28 @@ pub(super) fn prepare(
     request_id: &str,
     platform: &str,
 ) -> Result<Option<(RequestRow, String, VerificationRequest)>, ApiError> {
-    let Some(row) = requests::find(conn, request_id)? else {
+    // The request with all the call needs of its body, qualification and holder, at once.
+    let found: Option<(RequestRow, IssuingBodyRow, String, chrono::NaiveDate)> =
+        verification_requests::table
+            .inner_join(qualifications::table)
+            .inner_join(holders::table)
+            .inner_join(
+                issuing_bodies::table
+                    .on(issuing_bodies::id.eq(verification_requests::issuing_body_id)),
+            )
+            .filter(verification_requests::id.eq(request_id))
+            .select((
+                RequestRow::as_select(),
+                IssuingBodyRow::as_select(),
+                qualifications::code,
+                holders::date_of_birth,
+            ))
+            .first(conn)
+            .optional()?;
+    let Some((row, body, qualification_code, date_of_birth)) = found else {
         finish(conn, job_id)?;
         return Ok(None);
     };
-    let body =
-        registry::find_body(conn, &row.issuing_body_id)?.ok_or(diesel::result::Error::NotFound)?;
     let base_url = match (
         row.state(),
         body.verification_mode.as_str(),
@@ -93,16 +110,6 @@ pub(super) fn prepare(
             return Ok(None);
         }
     };
-    if row.state() == RequestState::Submitted {
-        requests::transition(conn, &row, RequestState::AwaitingIssuer, None, "dispatcher")?;
-    }
-    let (qualification_code, date_of_birth): (String, chrono::NaiveDate) =
-        verification_requests::table
-            .inner_join(qualifications::table)
-            .inner_join(holders::table)
-            .filter(verification_requests::id.eq(&row.id))
-            .select((qualifications::code, holders::date_of_birth))
-            .first(conn)?;
     let iat = Utc::now().timestamp();
     let message = VerificationRequest {
         iss: platform.to_owned(),
@@ -119,12 +126,24 @@ pub(super) fn prepare(
         callback_url: format!("{platform}/v1/issuer-callbacks"),
     };
     let first_sent_at = row.first_sent_at.unwrap_or_else(now);
-    diesel::update(verification_requests::table.find(&row.id))
-        .set((
-            verification_requests::last_request_jti.eq(&message.jti),
-            verification_requests::first_sent_at.eq(first_sent_at),
-        ))
-        .execute(conn)?;
+    if row.state() == RequestState::Submitted {
+        let also = Also {
+            outbound: Some(Outbound {
+                jti: &message.jti,
+                first_sent_at,
+            }),
+            ..Also::default()
+        };
+        let to = RequestState::AwaitingIssuer;
+        requests::transition_with(conn, &row, to, None, "dispatcher", &also)?;
+    } else {
+        diesel::update(verification_requests::table.find(&row.id))
+            .set((
+                verification_requests::last_request_jti.eq(&message.jti),
+                verification_requests::first_sent_at.eq(first_sent_at),
+            ))
+            .execute(conn)?;
+    }
     // What `conclude` reads of the row, as just written, without reading it again.
     let row = RequestRow {
         state: RequestState::AwaitingIssuer.as_str().to_owned(),
@@ -189,7 +208,7 @@ pub(super) fn conclude(
             });
             match verified {
                 Ok((body, answer)) => {
-                    super::answers::apply(
+                    let applied = super::answers::apply(
                         conn,
                         &state.issuance(),
                         &body,
@@ -197,7 +216,11 @@ pub(super) fn conclude(
                         &token,
                         Method::IssuerApi,
                     )?;
-                    finish(conn, job_id)?;
+                    // Settling left awaiting_issuer (or manual review, which has no job),
+                    // and that transition deleted the request's jobs already.
+                    if applied != Applied::Settled {
+                        finish(conn, job_id)?;
+                    }
                 }
                 Err(e) => to_manual_review(
                     conn,

@@ -14,13 +14,17 @@ use super::proof::{self, ProofOptions};
 use super::queries::RecordRow;
 use super::{did, status_list};
 use crate::auth::keys::KeyRing;
-use crate::db::schema::{holders, records, status_lists};
+use crate::db::schema::{
+    holders, issuing_bodies, qualifications, records, status_lists, verification_requests,
+};
 use crate::db::DbConnection;
 use crate::domain::identity::PiiKey;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::registry::queries as registry;
-use crate::requests::queries::{self as requests, RequestRow};
+use crate::registry::queries::{IssuingBodyRow, QualificationRow};
+use crate::requests::queries::{self as requests, Also, RequestRow};
+use crate::requests::settle::Confirming;
+use crate::requests::transition::Step;
 
 /// What issuing needs from the running service.
 #[derive(Clone, Copy)]
@@ -61,31 +65,66 @@ impl Issuance<'_> {
     }
 }
 
-/// Builds, signs and stores the record of a confirmed request and moves it to `issued`.
+/// full name, nationality, identity document type, its HMAC, and the sealed document.
+type HolderFacts = (String, String, String, String, Option<String>);
+
+/// Moves the request through `confirmed` to `issued`, and builds, signs and stores its
+/// record.
 pub fn issue(
     conn: &mut DbConnection,
     iss: &Issuance<'_>,
     request: &RequestRow,
     method: &str,
+    confirming: Confirming<'_>,
 ) -> Result<RecordRow, ApiError> {
-    // No look-up for an existing record: the request's state guard lets only one
-    // transaction confirm it, and records.request_id is unique besides.
-    let (full_name, nationality, doc_type, hmac, sealed): (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    ) = holders::table
-        .find(&request.holder_id)
-        .select((
-            holders::full_name,
-            holders::nationality,
-            holders::identity_document_type,
-            holders::identity_document_hmac,
-            holders::identity_document_sealed,
-        ))
-        .first(conn)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = iss.keys.active();
+    // The guarded state change comes first: of two transactions confirming one request,
+    // the second waits here and is refused, before it has built anything. The request is
+    // written once, straight to `issued`; its history shows both states.
+    let also = Also {
+        decision: Some(confirming.decision),
+        then: Some(Step {
+            state: RequestState::Issued,
+            reason: None,
+            actor: "system",
+        }),
+        audit: Some(crate::audit::Entry {
+            actor: "system",
+            action: "record.issued",
+            subject: Some(&id),
+            details: json!({"request_id": request.id, "kid": key.kid}),
+        }),
+        ..Also::default()
+    };
+    let confirmed = RequestState::Confirmed;
+    requests::transition_with(
+        conn,
+        request,
+        confirmed,
+        confirming.reason,
+        confirming.actor,
+        &also,
+    )?;
+    // The holder, the qualification and its body in one query.
+    let (holder, qualification, body): (HolderFacts, QualificationRow, IssuingBodyRow) =
+        verification_requests::table
+            .find(&request.id)
+            .inner_join(holders::table)
+            .inner_join(qualifications::table.inner_join(issuing_bodies::table))
+            .select((
+                (
+                    holders::full_name,
+                    holders::nationality,
+                    holders::identity_document_type,
+                    holders::identity_document_hmac,
+                    holders::identity_document_sealed,
+                ),
+                QualificationRow::as_select(),
+                IssuingBodyRow::as_select(),
+            ))
+            .first(conn)?;
+    let (full_name, nationality, doc_type, hmac, sealed) = holder;
     let identity = sealed
         .as_deref()
         .and_then(|s| iss.pii.open(s))
@@ -95,8 +134,6 @@ pub fn issue(
                 request.holder_id
             ))
         })?;
-    let (qualification, body) = registry::find_qualification(conn, &request.qualification_id)?
-        .ok_or(diesel::result::Error::NotFound)?;
 
     let now = chrono::Utc::now().naive_utc();
     let issued_at = now.and_utc().timestamp();
@@ -104,7 +141,6 @@ pub fn issue(
         .unwrap_or_default()
         .naive_utc();
     let valid_until = valid_until(valid_from, request.expires_on, iss.validity);
-    let id = uuid::Uuid::new_v4().to_string();
 
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
@@ -148,15 +184,17 @@ pub fn issue(
             },
         },
     });
-    let key = iss.keys.active();
     let mut stored = None;
     let mut opened = Vec::new();
     // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
     // indices keep the second insert out, and it draws again instead of failing the whole
     // confirming transaction (which would wait out its job's lease to be retried).
-    for _ in 0..DRAWS {
-        let revocation = allocate(conn, iss.lists, &mut opened, "revocation", now)?;
-        let suspension = allocate(conn, iss.lists, &mut opened, "suspension", now)?;
+    for draw in 0..DRAWS {
+        // The first draw is blind: while lists are sparse the insert itself is the cheapest
+        // probe. Once it has lost, the draws after it probe first.
+        let probe = draw > 0;
+        let revocation = allocate(conn, iss.lists, &mut opened, "revocation", now, probe)?;
+        let suspension = allocate(conn, iss.lists, &mut opened, "suspension", now, probe)?;
         credential["credentialStatus"] = json!([
             status_entry(iss, "revocation", &revocation),
             status_entry(iss, "suspension", &suspension),
@@ -201,23 +239,14 @@ pub fn issue(
             "no free status-list index after {DRAWS} draws"
         ))
     })?;
-    requests::transition(conn, request, RequestState::Issued, None, "system")?;
-    crate::audit::append(
-        conn,
-        &crate::audit::Entry {
-            actor: "system",
-            action: "record.issued",
-            subject: Some(&record.id),
-            details: json!({"request_id": request.id, "kid": key.kid}),
-        },
-    )?;
     Ok(record)
 }
 
-/// Draws of status-list indices before issuing gives up (each lost only to a concurrent
-/// issuer taking the same index: about one record in eight thousand with eight issuing at
-/// once).
-const DRAWS: usize = 5;
+/// Draws of status-list indices before issuing gives up. The first, blind, loses to an
+/// index already taken (at a fill of f, with probability 1 − (1 − f)²); the probing ones
+/// lose only to a concurrent issuer taking the same index, about one record in eight
+/// thousand with eight issuing at once.
+const DRAWS: usize = 6;
 
 /// Inserts the record unless a unique index refuses it; false when one did.
 pub fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
@@ -267,8 +296,8 @@ fn status_entry(iss: &Issuance<'_>, purpose: &str, (list, index): &(String, i64)
 /// three quarters full and probing stays short.
 const PROBES: usize = 8;
 
-/// A random free index on the newest list of `purpose`, or on a new list when
-/// [`PROBES`] random tries all find taken indices. Nothing shared is updated here, so
+/// A random index on the newest list of `purpose`: unchecked unless `probe`, else a free
+/// one, or one on a new list when [`PROBES`] random tries all find taken indices. Nothing shared is updated here, so
 /// concurrent issuing does not queue on a counter row; the unique indices on
 /// (list, index) settle the rare race for the same index, whose loser draws again.
 ///
@@ -280,6 +309,7 @@ fn allocate(
     opened: &mut Vec<String>,
     purpose: &str,
     now: NaiveDateTime,
+    probe: bool,
 ) -> Result<(String, i64), ApiError> {
     let remembered = lists.map().get(purpose).cloned();
     let newest = match remembered {
@@ -298,6 +328,9 @@ fn allocate(
         }
     };
     if let Some(list) = newest {
+        if !probe {
+            return Ok((list, random_index()));
+        }
         for _ in 0..PROBES {
             let candidate = random_index();
             if !taken(conn, purpose, &list, candidate)? {

@@ -4,4 +4,5 @@ pub mod queries;
 pub mod review;
 pub mod routes;
 pub mod settle;
+pub mod transition;
 pub mod types;

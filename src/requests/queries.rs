@@ -1,18 +1,18 @@
-//! Request storage. Every state change goes through `transition`, which checks the
-//! domain's table and writes the event in the caller's transaction.
+//! Request storage: reading requests and their history. Every state change goes through
+//! `transition` (in `transition.rs`), which checks the domain's table and writes the event
+//! in the caller's transaction.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::types::{
-    holder_reason, open_key, AdminRequestView, Evidence, HistoryItem, NewRequest, RequestView,
-};
-use crate::db::schema::{
-    issuing_bodies, jobs, qualifications, request_events, verification_requests,
-};
+use super::types::{holder_reason, AdminRequestView, Evidence, HistoryItem, RequestView};
+use crate::db::schema::{issuing_bodies, qualifications, request_events, verification_requests};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
-use crate::error::ApiError;
+
+pub use super::transition::{
+    enqueue, insert, transition, transition_with, Also, Decision, Outbound,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = verification_requests)]
@@ -48,155 +48,12 @@ impl RequestRow {
     }
 }
 
-fn now() -> NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-pub fn add_event(
-    conn: &mut DbConnection,
-    request_id: &str,
-    state: RequestState,
-    reason: Option<&str>,
-    actor: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(request_events::table)
-        .values((
-            request_events::id.eq(new_id()),
-            request_events::request_id.eq(request_id),
-            request_events::state.eq(state.as_str()),
-            request_events::reason.eq(reason),
-            request_events::actor.eq(actor),
-            request_events::at.eq(now()),
-        ))
-        .execute(conn)?;
-    // Every state change also goes to the chained audit log (DESIGN.md, "Privacy and audit").
-    crate::audit::append(
-        conn,
-        &crate::audit::Entry {
-            actor,
-            action: "request.state_changed",
-            subject: Some(request_id),
-            details: serde_json::json!({"state": state.as_str(), "reason": reason}),
-        },
-    )
-}
-
-/// Queues work for the dispatcher, due at `run_at`.
-pub fn enqueue(
-    conn: &mut DbConnection,
-    kind: &str,
-    request_id: &str,
-    run_at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(jobs::table)
-        .values((
-            jobs::id.eq(new_id()),
-            jobs::kind.eq(kind),
-            jobs::request_id.eq(request_id),
-            jobs::run_at.eq(run_at),
-            jobs::attempts.eq(0),
-            jobs::created_at.eq(now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Inserts a submitted request, its first event and its dispatch job.
-pub fn insert(
-    conn: &mut DbConnection,
-    holder_id: &str,
-    qualification_id: &str,
-    issuing_body_id: &str,
-    new: &NewRequest,
-) -> QueryResult<String> {
-    let id = new_id();
-    let at = now();
-    diesel::insert_into(verification_requests::table)
-        .values((
-            verification_requests::id.eq(&id),
-            verification_requests::holder_id.eq(holder_id),
-            verification_requests::qualification_id.eq(qualification_id),
-            verification_requests::issuing_body_id.eq(issuing_body_id),
-            verification_requests::certificate_number.eq(&new.certificate_number),
-            verification_requests::name_on_certificate.eq(&new.name_on_certificate),
-            verification_requests::issued_on.eq(new.issued_on),
-            verification_requests::expires_on.eq(new.expires_on),
-            verification_requests::applying_from.eq(&new.applying_from),
-            verification_requests::note.eq(&new.note),
-            verification_requests::state.eq(RequestState::Submitted.as_str()),
-            verification_requests::open_key.eq(open_key(
-                holder_id,
-                qualification_id,
-                &new.certificate_number,
-            )),
-            verification_requests::created_at.eq(at),
-            verification_requests::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    add_event(conn, &id, RequestState::Submitted, None, holder_id)?;
-    enqueue(conn, "dispatch", &id, at)?;
-    Ok(id)
-}
-
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
     verification_requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
         .optional()
-}
-
-/// Moves a request to `to` if the table allows it from its current state; records the event.
-pub fn transition(
-    conn: &mut DbConnection,
-    row: &RequestRow,
-    to: RequestState,
-    reason: Option<&str>,
-    actor: &str,
-) -> Result<(), ApiError> {
-    let from = row.state();
-    from.become_(to)
-        .map_err(|e| ApiError::conflict("invalid_transition", e.to_string()))?;
-    // Guarded by the state read before: a concurrent change makes this update miss.
-    let updated = diesel::update(
-        verification_requests::table
-            .find(&row.id)
-            .filter(verification_requests::state.eq(from.as_str())),
-    )
-    .set((
-        verification_requests::state.eq(to.as_str()),
-        verification_requests::open_key.eq(if to.is_open() {
-            Some(open_key(
-                &row.holder_id,
-                &row.qualification_id,
-                &row.certificate_number,
-            ))
-        } else {
-            None
-        }),
-        verification_requests::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        return Err(ApiError::conflict(
-            "state_changed",
-            "The request changed meanwhile; read it again.",
-        ));
-    }
-    add_event(conn, &row.id, to, reason, actor)?;
-    let dispatching =
-        |s: RequestState| matches!(s, RequestState::Submitted | RequestState::AwaitingIssuer);
-    if dispatching(from) && !dispatching(to) {
-        // Nothing is left for the dispatcher to send; a job kept would only be claimed to be
-        // dropped (or, for a re-ask, wait its full delay first). Only these two states ever
-        // have a job, so leaving any other has none to delete.
-        diesel::delete(jobs::table.filter(jobs::request_id.eq(&row.id))).execute(conn)?;
-    }
-    Ok(())
 }
 
 fn history(conn: &mut DbConnection, id: &str, for_holder: bool) -> QueryResult<Vec<HistoryItem>> {
@@ -228,11 +85,21 @@ pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestVie
         .find(&row.qualification_id)
         .select(qualifications::code)
         .first(conn)?;
-    Ok(RequestView {
+    let history = history(conn, &row.id, true)?;
+    Ok(view_of(row, code, history))
+}
+
+/// The holder's view of `row`, from what the caller already knows.
+pub fn view_of(
+    row: &RequestRow,
+    qualification_code: String,
+    history: Vec<HistoryItem>,
+) -> RequestView {
+    RequestView {
         id: row.id.clone(),
         state: row.state(),
         qualification_id: row.qualification_id.clone(),
-        qualification_code: code,
+        qualification_code,
         certificate_number: row.certificate_number.clone(),
         name_on_certificate: row.name_on_certificate.clone(),
         issued_on: row.issued_on,
@@ -247,10 +114,10 @@ pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestVie
                 sha256,
                 content_type,
             }),
-        history: history(conn, &row.id, true)?,
+        history,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }
 }
 
 pub fn admin_view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<AdminRequestView> {

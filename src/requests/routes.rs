@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::queries::{self, RequestRow};
-use super::types::{CreateRequest, RequestView};
+use super::types::{CreateRequest, HistoryItem, RequestView};
 use crate::auth::Holder;
 use crate::db::schema::{evidence, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
@@ -94,7 +94,7 @@ pub async fn create(
                     "The issuing body of this qualification is suspended.",
                 ));
             }
-            let id = match queries::insert(conn, &holder.id, &q.id, &body.id, &new) {
+            let row = match queries::insert(conn, &holder.id, &q.id, &body.id, &new) {
                 Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                     return Err(ApiError::conflict(
                         "open_request_exists",
@@ -103,8 +103,13 @@ pub async fn create(
                 }
                 other => other?,
             };
-            let row = queries::find(conn, &id)?.ok_or(DieselError::NotFound)?;
-            let view = queries::view(conn, &row)?;
+            // Built from what was just written: reading it back would only repeat it.
+            let submitted = HistoryItem {
+                state: RequestState::Submitted,
+                at: row.created_at,
+                reason: None,
+            };
+            let view = queries::view_of(&row, q.code.clone(), vec![submitted]);
             let text = serde_json::to_string(&view).map_err(ApiError::internal)?;
             idempotency::complete(conn, &claim, StatusCode::CREATED, &text)?;
             Ok(text)

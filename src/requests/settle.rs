@@ -1,10 +1,7 @@
 //! Settling a request: the one place a verified answer or an admin's decision becomes
 //! `confirmed` or `rejected`, inside the caller's transaction.
 
-use diesel::prelude::*;
-
-use super::queries::{self, RequestRow};
-use crate::db::schema::verification_requests;
+use super::queries::{self, Also, Decision, RequestRow};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
@@ -48,36 +45,38 @@ pub fn settle(
         Outcome::Confirmed => RequestState::Confirmed,
         Outcome::NotFound | Outcome::Mismatch => RequestState::Rejected,
     };
-    queries::transition(conn, row, to, Some(s.outcome.as_str()), s.actor)?;
-    diesel::update(verification_requests::table.find(&row.id))
-        .set((
-            verification_requests::outcome.eq(s.outcome.as_str()),
-            verification_requests::verification_method.eq(s.method.as_str()),
-            verification_requests::certificate_facts.eq(&s.certificate_facts),
-            verification_requests::decided_by.eq(s.actor),
-            verification_requests::decision_note.eq(s.note),
-        ))
-        .execute(conn)?;
+    let decision = Decision {
+        outcome: s.outcome.as_str(),
+        method: s.method.as_str(),
+        certificate_facts: s.certificate_facts.as_deref(),
+        decided_by: s.actor,
+        note: s.note,
+    };
+    let reason = Some(s.outcome.as_str());
     if to == RequestState::Confirmed {
-        // The row as this transaction left it; `transition` guards on the state alone.
-        let confirmed = RequestRow {
-            state: to.as_str().to_owned(),
-            ..row.clone()
+        // DESIGN.md: `confirmed → issued` in the confirming transaction, so a confirmed
+        // request never lacks its record and never gets two.
+        let confirming = Confirming {
+            reason,
+            actor: s.actor,
+            decision,
         };
-        on_confirmed(conn, issuance, &confirmed, s.method)?;
+        let record =
+            crate::records::issue::issue(conn, issuance, row, s.method.as_str(), confirming)?;
+        tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
+    } else {
+        let also = Also {
+            decision: Some(decision),
+            ..Also::default()
+        };
+        queries::transition_with(conn, row, to, reason, s.actor, &also)?;
     }
     Ok(())
 }
 
-/// DESIGN.md: `confirmed → issued` in the confirming transaction, so a confirmed request
-/// never lacks its record and never gets two.
-fn on_confirmed(
-    conn: &mut DbConnection,
-    issuance: &Issuance<'_>,
-    row: &RequestRow,
-    method: Method,
-) -> Result<(), ApiError> {
-    let record = crate::records::issue::issue(conn, issuance, row, method.as_str())?;
-    tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
-    Ok(())
+/// The confirmation that issuing a record completes: who confirmed, and what was decided.
+pub struct Confirming<'a> {
+    pub reason: Option<&'a str>,
+    pub actor: &'a str,
+    pub decision: Decision<'a>,
 }
