@@ -4,6 +4,10 @@
 
 use diesel::{Connection, RunQueryDsl};
 
+/// The allocator of the `certverify` binary (src/main.rs), so the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub struct BenchEnv {
     /// "SQLite" or "PostgreSQL", for the printed figures.
     pub backend: &'static str,
