@@ -57,13 +57,17 @@ fn to_manual_review(
     Ok(())
 }
 
-/// Before the call, in its own commit: returns what to send, or None when nothing is to be sent.
+/// What a prepared job sends: the request as now stored, the body's base URL, the message.
+pub(super) type Prepared = (RequestRow, String, VerificationRequest);
+
+/// Before the call, committed before it goes out: returns what to send, or None when
+/// nothing is to be sent.
 pub(super) fn prepare(
     conn: &mut DbConnection,
     job_id: &str,
     request_id: &str,
     platform: &str,
-) -> Result<Option<(RequestRow, String, VerificationRequest)>, ApiError> {
+) -> Result<Option<Prepared>, ApiError> {
     // The request with all the call needs of its body, qualification and holder, at once.
     let found: Option<(RequestRow, IssuingBodyRow, String, chrono::NaiveDate)> =
         verification_requests::table

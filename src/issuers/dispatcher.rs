@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use tokio::sync::Semaphore;
 
-use super::attempt::{check_answer, conclude, prepare, secs, sign_request};
+use super::attempt::{check_answer, conclude, prepare, secs, sign_request, Prepared};
 use super::client::IssuerClient;
+use crate::db::pg_sql::PgSql;
 use crate::db::schema::{jobs, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
@@ -38,6 +40,60 @@ struct Job {
     request_id: String,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     attempts: i32,
+}
+
+/// A claimed job, prepared in the claiming commit or still to be prepared.
+enum Claimed {
+    Ready(Job, Box<Prepared>),
+    Unprepared(Job),
+}
+
+impl Claimed {
+    fn job(&self) -> &Job {
+        match self {
+            Self::Ready(job, _) | Self::Unprepared(job) => job,
+        }
+    }
+}
+
+/// Leases up to `limit` due jobs to `owner`.
+fn claim_due(
+    conn: &mut DbConnection,
+    owner: &str,
+    lease: chrono::Duration,
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    let at = now();
+    let until = at + lease;
+    match conn {
+        DbConnection::Pg(pg) => PgSql::new("UPDATE jobs SET lease_until = ")
+            .param::<Timestamp, _>(until)
+            .sql(", lease_owner = ")
+            .param::<Text, _>(owner.to_owned())
+            .sql(" WHERE id IN (SELECT id FROM jobs WHERE run_at <= ")
+            .param::<Timestamp, _>(at)
+            .sql(" AND (lease_until IS NULL OR lease_until < ")
+            .param::<Timestamp, _>(at)
+            .sql(") ORDER BY run_at LIMIT ")
+            .param::<BigInt, _>(limit)
+            .sql(" FOR UPDATE SKIP LOCKED) RETURNING id, request_id, attempts")
+            .load(pg),
+        // SQLite has one writer: BEGIN IMMEDIATE already serializes claimers.
+        DbConnection::Sqlite(_) => {
+            let due: Vec<Job> = jobs::table
+                .filter(jobs::run_at.le(at))
+                .filter(jobs::lease_until.is_null().or(jobs::lease_until.lt(at)))
+                .order(jobs::run_at.asc())
+                .limit(limit)
+                .select((jobs::id, jobs::request_id, jobs::attempts))
+                .load(conn)?;
+            let ids: Vec<&String> = due.iter().map(|j| &j.id).collect();
+            diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+                .set((jobs::lease_until.eq(until), jobs::lease_owner.eq(owner)))
+                .execute(conn)?;
+            Ok(due)
+        }
+    }
 }
 
 pub struct Dispatcher {
@@ -91,14 +147,14 @@ impl Dispatcher {
                 return;
             };
             let free = 1 + permits.available_permits();
-            let jobs = match self.claim(free as i64).await {
-                Ok(jobs) => jobs,
+            let (claimed, jobs) = match self.claim(free as i64).await {
+                Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming jobs failed");
-                    Vec::new()
+                    (0, Vec::new())
                 }
             };
-            if jobs.is_empty() {
+            if claimed == 0 {
                 drop(first);
                 tokio::time::sleep(IDLE_POLL).await;
                 continue;
@@ -115,8 +171,9 @@ impl Dispatcher {
                 };
                 let this = self.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = this.work(&job).await {
-                        tracing::warn!(job = %job.id, request_id = %job.request_id, error = %e, "job failed; it will be retried");
+                    let (id, request_id) = (job.job().id.clone(), job.job().request_id.clone());
+                    if let Err(e) = this.work(job).await {
+                        tracing::warn!(job = %id, %request_id, error = %e, "job failed; it will be retried");
                     }
                     drop(permit);
                 });
@@ -131,45 +188,45 @@ impl Dispatcher {
         secs(self.state.settings.dispatcher.timeout * 2 + LEASE_MARGIN)
     }
 
-    async fn claim(&self, limit: i64) -> Result<Vec<Job>, ApiError> {
-        let owner = self.owner.clone();
-        let lease = self.lease();
-        db::run(&self.state.pool, move |conn| {
+    /// Claims up to `limit` due jobs and, in the same commit, prepares them (each request
+    /// becomes `awaiting_issuer`): one commit for the batch instead of one per job. Should
+    /// that fail, the jobs are claimed alone and each prepared in its own commit, so one
+    /// job that cannot be prepared keeps its lease and never holds up the others.
+    /// Returns how many were claimed, and those with something to send (or to prepare).
+    async fn claim(&self, limit: i64) -> Result<(usize, Vec<Claimed>), ApiError> {
+        let (owner, lease) = (self.owner.clone(), self.lease());
+        let platform = self.state.public_url.clone();
+        let together = db::run(&self.state.pool, move |conn| {
             write_transaction(conn, |conn| {
-                let at = now();
-                let until = at + lease;
-                let claimed: Vec<Job> = match conn {
-                    DbConnection::Pg(pg) => diesel::sql_query(
-                        "UPDATE jobs SET lease_until = $1, lease_owner = $2 WHERE id IN (\
-                           SELECT id FROM jobs WHERE run_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
-                           ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                         RETURNING id, request_id, attempts",
-                    )
-                    .bind::<diesel::sql_types::Timestamp, _>(until)
-                    .bind::<diesel::sql_types::Text, _>(&owner)
-                    .bind::<diesel::sql_types::Timestamp, _>(at)
-                    .bind::<diesel::sql_types::BigInt, _>(limit)
-                    .load(pg)?,
-                    // SQLite has one writer: BEGIN IMMEDIATE already serializes claimers.
-                    DbConnection::Sqlite(_) => {
-                        let due: Vec<Job> = jobs::table
-                            .filter(jobs::run_at.le(at))
-                            .filter(jobs::lease_until.is_null().or(jobs::lease_until.lt(at)))
-                            .order(jobs::run_at.asc())
-                            .limit(limit)
-                            .select((jobs::id, jobs::request_id, jobs::attempts))
-                            .load(conn)?;
-                        let ids: Vec<&String> = due.iter().map(|j| &j.id).collect();
-                        diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
-                            .set((jobs::lease_until.eq(until), jobs::lease_owner.eq(&owner)))
-                            .execute(conn)?;
-                        due
+                let jobs = claim_due(conn, &owner, lease, limit)?;
+                let claimed = jobs.len();
+                let mut ready = Vec::new();
+                for job in jobs {
+                    if let Some(prepared) = prepare(conn, &job.id, &job.request_id, &platform)? {
+                        ready.push(Claimed::Ready(job, Box::new(prepared)));
                     }
-                };
-                Ok(claimed)
+                }
+                Ok::<_, ApiError>((claimed, ready))
             })
         })
-        .await
+        .await;
+        match together {
+            Ok(claimed) => Ok(claimed),
+            Err(e) => {
+                tracing::warn!(error = %e, "preparing claimed jobs together failed; preparing them one by one");
+                let (owner, lease) = (self.owner.clone(), self.lease());
+                let jobs = db::run(&self.state.pool, move |conn| {
+                    Ok(write_transaction(conn, |conn| {
+                        claim_due(conn, &owner, lease, limit)
+                    })?)
+                })
+                .await?;
+                Ok((
+                    jobs.len(),
+                    jobs.into_iter().map(Claimed::Unprepared).collect(),
+                ))
+            }
+        }
     }
 
     fn limiter(&self, body_id: &str) -> Arc<Semaphore> {
@@ -183,17 +240,23 @@ impl Dispatcher {
         }
     }
 
-    /// One job: decide what the request needs, commit `awaiting_issuer`, then call.
-    async fn work(&self, job: &Job) -> Result<(), ApiError> {
-        let job_id = job.id.clone();
-        let request_id = job.request_id.clone();
-        let platform = self.state.public_url.clone();
-        let prepared = db::run(&self.state.pool, move |conn| {
-            write_transaction(conn, |conn| prepare(conn, &job_id, &request_id, &platform))
-        })
-        .await?;
-        let Some((row, base_url, message)) = prepared else {
-            return Ok(());
+    /// One job: unless prepared with its claim, decide what the request needs and commit
+    /// `awaiting_issuer`; then call.
+    async fn work(&self, claimed: Claimed) -> Result<(), ApiError> {
+        let (job, (row, base_url, message)) = match claimed {
+            Claimed::Ready(job, prepared) => (job, *prepared),
+            Claimed::Unprepared(job) => {
+                let (job_id, request_id) = (job.id.clone(), job.request_id.clone());
+                let platform = self.state.public_url.clone();
+                let prepared = db::run(&self.state.pool, move |conn| {
+                    write_transaction(conn, |conn| prepare(conn, &job_id, &request_id, &platform))
+                })
+                .await?;
+                match prepared {
+                    Some(prepared) => (job, prepared),
+                    None => return Ok(()),
+                }
+            }
         };
         let token = sign_request(&self.state, &message)?;
         let permit = self.limiter(&row.issuing_body_id).acquire_owned().await;

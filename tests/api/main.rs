@@ -5,6 +5,7 @@ mod audit;
 mod auth_tokens;
 mod callbacks;
 mod cli;
+mod dispatching;
 mod eligibility;
 mod eligibility_api;
 mod eligibility_helpers;
