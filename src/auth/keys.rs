@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use rand_core::{OsRng, RngCore};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -40,7 +40,6 @@ pub struct JwkSet {
 pub struct PlatformKey {
     pub kid: String,
     pub signing: SigningKey,
-    pub encoding: EncodingKey,
 }
 
 #[derive(Clone)]
@@ -141,12 +140,9 @@ impl KeyRing {
 }
 
 fn platform_key(signing: SigningKey) -> anyhow::Result<PlatformKey> {
-    let pem = signing.to_pkcs8_pem(Default::default())?;
-    let encoding = EncodingKey::from_ed_pem(pem.as_bytes())?;
     Ok(PlatformKey {
         kid: kid_of(&signing.verifying_key()),
         signing,
-        encoding,
     })
 }
 

@@ -2,6 +2,7 @@
 //! the request extractors, and the login and token endpoints.
 
 pub mod extract;
+pub mod jws;
 pub mod keys;
 pub mod password;
 pub mod ratelimit;

@@ -95,7 +95,7 @@ impl TokenService<'_> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
         header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &key.encoding)
+        crate::auth::jws::sign(&header, &claims, &key.signing).map_err(Into::into)
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {

@@ -5,9 +5,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -127,13 +126,6 @@ impl ProtocolError {
     }
 }
 
-fn encoding_key(key: &SigningKey) -> Result<EncodingKey, ProtocolError> {
-    let pem = key
-        .to_pkcs8_pem(Default::default())
-        .map_err(|e| ProtocolError::Malformed(e.to_string()))?;
-    EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| ProtocolError::Malformed(e.to_string()))
-}
-
 /// Signs claims as a protocol message of the given typ.
 pub fn sign<T: Serialize>(
     claims: &T,
@@ -144,7 +136,7 @@ pub fn sign<T: Serialize>(
     let mut header = Header::new(Algorithm::EdDSA);
     header.typ = Some(typ.to_owned());
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, &encoding_key(key)?)
+    crate::auth::jws::sign(&header, claims, key)
         .map_err(|e| ProtocolError::Malformed(e.to_string()))
 }
 

@@ -22,7 +22,7 @@ pub fn encode(credential: &Value, keys: &KeyRing, issuer_did: &str) -> Result<St
     header.typ = Some(VC_JWT_TYP.into());
     header.cty = Some("vc".into());
     header.kid = Some(did::method_id(issuer_did, &key.kid));
-    jsonwebtoken::encode(&header, &payload, &key.encoding).map_err(ApiError::internal)
+    crate::auth::jws::sign(&header, &payload, &key.signing).map_err(ApiError::internal)
 }
 
 #[cfg(test)]
