@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
-use crate::db::DbConnection;
+use crate::db::{write_statement, write_transaction, DbConnection};
 use crate::error::ApiError;
 
 const HEADER: &str = "Idempotency-Key";
@@ -71,7 +71,8 @@ pub fn fingerprint(body: &serde_json::Value) -> Result<String, ApiError> {
     Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
 }
 
-/// Claims the key in its own short transaction, so a concurrent duplicate sees it at once.
+/// Claims the key, committed at once so a concurrent duplicate sees it: a new key costs
+/// one statement; a known one is looked at in a transaction.
 pub fn begin(
     conn: &mut DbConnection,
     principal: &str,
@@ -87,19 +88,31 @@ pub fn begin(
         idempotency_keys::fingerprint.eq(fingerprint),
         idempotency_keys::created_at.eq(now),
     );
-    let inserted = match conn {
-        DbConnection::Pg(c) => diesel::insert_into(idempotency_keys::table)
+    let inserted = write_statement(conn, |conn| match conn {
+        DbConnection::Pg(ref mut c) => diesel::insert_into(idempotency_keys::table)
             .values(values)
             .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(idempotency_keys::table)
+            .execute(c),
+        DbConnection::Sqlite(ref mut c) => diesel::insert_into(idempotency_keys::table)
             .values(values)
             .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+            .execute(c),
+    })?;
     if inserted == 1 {
         return Ok(Begin::Fresh(claim(principal, key)));
     }
+    write_transaction(conn, |conn| known(conn, principal, key, fingerprint, now))
+}
+
+/// A key already stored: past its retention it is claimed again, else its answer is
+/// replayed, or refused when the body differs or the first request is still running.
+fn known(
+    conn: &mut DbConnection,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Begin, ApiError> {
     // A key past its retention that the periodic purge has not removed yet is new again.
     let reclaimed = diesel::update(
         idempotency_keys::table

@@ -275,6 +275,22 @@ where
     }
 }
 
+/// Runs `f`, which must issue exactly one write statement, as its own transaction.
+/// PostgreSQL runs a lone statement atomically on its own, where BEGIN and COMMIT would be
+/// two more round trips; on SQLite it queues for the writer's turn like any write.
+pub fn write_statement<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Pg(_) => f(conn),
+        DbConnection::Sqlite(_) => write_transaction(conn, f),
+    }
+}
+
 /// Runs blocking database work on the blocking thread pool, never on an async worker.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::ApiError>
 where

@@ -65,9 +65,7 @@ pub async fn create(
         .map_err(ApiError::validation)?;
     let principal = format!("holder:{}", holder.id);
     let stored = db::run(&state.pool, move |conn| {
-        let claim = match write_transaction(conn, |c| {
-            idempotency::begin(c, &principal, &key, &fingerprint)
-        })? {
+        let claim = match idempotency::begin(conn, &principal, &key, &fingerprint)? {
             Begin::Replay(stored) => return Ok(stored),
             Begin::Fresh(claim) => claim,
         };
@@ -121,7 +119,7 @@ pub async fn create(
                 replayed: false,
             }),
             Err(e) => {
-                idempotency::abandon(conn, &claim)?;
+                db::write_statement(conn, |conn| idempotency::abandon(conn, &claim))?;
                 Err(e)
             }
         }
