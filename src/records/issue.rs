@@ -22,9 +22,8 @@ use crate::domain::identity::PiiKey;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::registry::queries::{IssuingBodyRow, QualificationRow};
-use crate::requests::queries::{self as requests, Also, RequestRow};
+use crate::requests::queries::{self as requests, Also, RequestRow, Step};
 use crate::requests::settle::Confirming;
-use crate::requests::transition::Step;
 
 /// What issuing needs from the running service.
 #[derive(Clone, Copy)]

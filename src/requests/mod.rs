@@ -1,5 +1,6 @@
 //! Verification requests: holders apply, follow, withdraw; admins review.
 
+mod opening;
 pub mod queries;
 pub mod review;
 pub mod routes;

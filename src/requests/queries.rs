@@ -10,9 +10,8 @@ use crate::db::schema::{issuing_bodies, qualifications, request_events, verifica
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 
-pub use super::transition::{
-    enqueue, insert, transition, transition_with, Also, Decision, Outbound,
-};
+pub use super::opening::insert;
+pub use super::transition::{transition, transition_with, Also, Decision, Outbound, Step};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = verification_requests)]

@@ -1,0 +1,156 @@
+//! Opening a request: the request, its first event and audit row, and its dispatch job,
+//! in the caller's transaction (one statement on PostgreSQL; see `transition.rs`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Nullable, Text, Timestamp};
+
+use super::queries::RequestRow;
+use super::transition::{add_event, new_id, state_details, STATE_CHANGED};
+use super::types::{open_key, NewRequest};
+use crate::audit;
+use crate::db::pg_sql::PgSql;
+use crate::db::schema::{jobs, verification_requests};
+use crate::db::DbConnection;
+use crate::domain::request_state::RequestState;
+
+/// Inserts a submitted request, its first event and its dispatch job; returns the row as
+/// stored, so the caller need not read it back.
+pub fn insert(
+    conn: &mut DbConnection,
+    holder_id: &str,
+    qualification_id: &str,
+    issuing_body_id: &str,
+    new: &NewRequest,
+) -> QueryResult<RequestRow> {
+    // Microseconds, the precision PostgreSQL keeps: the answer built from this row then
+    // matches what later reads return.
+    let at = audit::now_micros();
+    let row = RequestRow {
+        id: new_id(),
+        holder_id: holder_id.to_owned(),
+        qualification_id: qualification_id.to_owned(),
+        issuing_body_id: issuing_body_id.to_owned(),
+        certificate_number: new.certificate_number.clone(),
+        name_on_certificate: new.name_on_certificate.clone(),
+        issued_on: new.issued_on,
+        expires_on: new.expires_on,
+        applying_from: new.applying_from.clone(),
+        note: new.note.clone(),
+        state: RequestState::Submitted.as_str().to_owned(),
+        outcome: None,
+        verification_method: None,
+        certificate_facts: None,
+        evidence_sha256: None,
+        evidence_type: None,
+        first_sent_at: None,
+        last_request_jti: None,
+        decided_by: None,
+        decision_note: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let key = open_key(holder_id, qualification_id, &new.certificate_number);
+    let submitted = RequestState::Submitted;
+    match conn {
+        DbConnection::Pg(pg) => {
+            PgSql::new(
+                "WITH r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
+                   issuing_body_id, certificate_number, name_on_certificate, issued_on, expires_on, \
+                   applying_from, note, state, open_key, created_at, updated_at) VALUES (",
+            )
+            .param::<Text, _>(row.id.clone())
+            .sql(", ")
+            .param::<Text, _>(row.holder_id.clone())
+            .sql(", ")
+            .param::<Text, _>(row.qualification_id.clone())
+            .sql(", ")
+            .param::<Text, _>(row.issuing_body_id.clone())
+            .sql(", ")
+            .param::<Text, _>(row.certificate_number.clone())
+            .sql(", ")
+            .param::<Text, _>(row.name_on_certificate.clone())
+            .sql(", ")
+            .param::<Date, _>(row.issued_on)
+            .sql(", ")
+            .param::<Nullable<Date>, _>(row.expires_on)
+            .sql(", ")
+            .param::<Text, _>(row.applying_from.clone())
+            .sql(", ")
+            .param::<Nullable<Text>, _>(row.note.clone())
+            .sql(", ")
+            .param::<Text, _>(submitted.as_str())
+            .sql(", ")
+            .param::<Text, _>(key)
+            .sql(", ")
+            .param::<Timestamp, _>(at)
+            .sql(", ")
+            .param::<Timestamp, _>(at)
+            .sql(
+                ") RETURNING id, holder_id, state, created_at), \
+                 e AS (INSERT INTO request_events (id, request_id, state, reason, actor, at) \
+                   SELECT ",
+            )
+            .param::<Text, _>(new_id())
+            .sql(
+                ", id, state, NULL, holder_id, created_at FROM r), \
+                 a AS (INSERT INTO audit_log (id, at, actor, action, subject, details) SELECT ",
+            )
+            .param::<Text, _>(new_id())
+            .sql(", created_at, holder_id, ")
+            .param::<Text, _>(STATE_CHANGED)
+            .sql(", id, ")
+            .param::<Text, _>(state_details(submitted, None))
+            .sql(
+                " FROM r), \
+                 j AS (INSERT INTO jobs (id, kind, request_id, run_at, attempts, created_at) SELECT ",
+            )
+            .param::<Text, _>(new_id())
+            .sql(", 'dispatch', id, created_at, 0, created_at FROM r) SELECT count(*) AS n FROM r")
+            .execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            diesel::insert_into(verification_requests::table)
+                .values((
+                    verification_requests::id.eq(&row.id),
+                    verification_requests::holder_id.eq(holder_id),
+                    verification_requests::qualification_id.eq(qualification_id),
+                    verification_requests::issuing_body_id.eq(issuing_body_id),
+                    verification_requests::certificate_number.eq(&row.certificate_number),
+                    verification_requests::name_on_certificate.eq(&row.name_on_certificate),
+                    verification_requests::issued_on.eq(row.issued_on),
+                    verification_requests::expires_on.eq(row.expires_on),
+                    verification_requests::applying_from.eq(&row.applying_from),
+                    verification_requests::note.eq(&row.note),
+                    verification_requests::state.eq(submitted.as_str()),
+                    verification_requests::open_key.eq(&key),
+                    verification_requests::created_at.eq(at),
+                    verification_requests::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            add_event(conn, &row.id, submitted, None, holder_id, at)?;
+            enqueue(conn, "dispatch", &row.id, at)?;
+        }
+    }
+    Ok(row)
+}
+
+/// Queues work for the dispatcher, due at `run_at`.
+fn enqueue(
+    conn: &mut DbConnection,
+    kind: &str,
+    request_id: &str,
+    run_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::id.eq(new_id()),
+            jobs::kind.eq(kind),
+            jobs::request_id.eq(request_id),
+            jobs::run_at.eq(run_at),
+            jobs::attempts.eq(0),
+            jobs::created_at.eq(audit::now_micros()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
