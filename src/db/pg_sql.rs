@@ -3,7 +3,7 @@
 //! diesel's `sql_query` is never kept prepared (its text might be built from input), so
 //! PostgreSQL parses and plans it on every run; for the multi-table CTEs of the issuing
 //! pipeline that was a large share of the server's time. [`PgSql`] is built only from
-//! constant text and parameters, so diesel may cache it, keyed by its text and bind types.
+//! `'static` text and parameters, so diesel may cache it, keyed by its text and bind types.
 //! Placeholders are numbered as the pieces are written: a parameter cannot be bound to the
 //! wrong `$n`.
 
@@ -16,7 +16,7 @@ use diesel::sql_types::{HasSqlType, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 enum Piece<'a> {
-    Text(String),
+    Text(&'static str),
     Param(Box<dyn QueryFragment<Pg> + Send + 'a>),
 }
 
@@ -43,13 +43,13 @@ where
 }
 
 impl<'a> PgSql<'a> {
-    pub fn new(text: &str) -> Self {
+    pub fn new(text: &'static str) -> Self {
         Self::default().sql(text)
     }
 
-    /// Appends constant text.
-    pub fn sql(mut self, text: &str) -> Self {
-        self.pieces.push(Piece::Text(text.to_owned()));
+    /// Appends constant text (`'static`: no input can reach the statement's text).
+    pub fn sql(mut self, text: &'static str) -> Self {
+        self.pieces.push(Piece::Text(text));
         self
     }
 
@@ -91,3 +91,32 @@ impl Query for PgSql<'_> {
 }
 
 impl<Conn> RunQueryDsl<Conn> for PgSql<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::sql_types::{Integer, Text};
+
+    #[test]
+    fn placeholders_are_numbered_in_the_order_parameters_are_written() {
+        let query = PgSql::new("SELECT ")
+            .param::<Text, _>("a")
+            .sql(", ")
+            .param::<Integer, _>(2)
+            .sql(" WHERE x = ")
+            .param::<Text, _>("c");
+        let shown = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(
+            shown.starts_with(r#"SELECT $1, $2 WHERE x = $3 -- binds: ["a", 2, "c"]"#),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn it_may_be_kept_prepared_where_sql_query_may_not() {
+        let ours = PgSql::new("SELECT ").param::<Integer, _>(1);
+        assert!(ours.is_safe_to_cache_prepared(&Pg).unwrap());
+        let theirs = diesel::sql_query("SELECT $1").bind::<Integer, _>(1);
+        assert!(!theirs.is_safe_to_cache_prepared(&Pg).unwrap());
+    }
+}
