@@ -64,7 +64,8 @@ impl Issuance<'_> {
     }
 }
 
-/// full name, nationality, identity document type, its HMAC, and the sealed document.
+/// What a record needs of its holder: full name, nationality, identity document type, the
+/// document's HMAC, and the sealed document.
 type HolderFacts = (String, String, String, String, Option<String>);
 
 /// Moves the request through `confirmed` to `issued`, and builds, signs and stores its
