@@ -88,15 +88,8 @@ pub fn begin(
         idempotency_keys::fingerprint.eq(fingerprint),
         idempotency_keys::created_at.eq(now),
     );
-    let inserted = write_statement(conn, |conn| match conn {
-        DbConnection::Pg(ref mut c) => diesel::insert_into(idempotency_keys::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c),
-        DbConnection::Sqlite(ref mut c) => diesel::insert_into(idempotency_keys::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c),
+    let inserted = write_statement(conn, |conn| {
+        crate::insert_or_skip!(conn, idempotency_keys::table, values)
     })?;
     if inserted == 1 {
         return Ok(Begin::Fresh(claim(principal, key)));

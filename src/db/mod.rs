@@ -275,6 +275,26 @@ where
     }
 }
 
+/// `INSERT INTO $table VALUES $values ON CONFLICT DO NOTHING` on a [`DbConnection`];
+/// evaluates to the number of rows inserted (0 when a unique index refused the row).
+/// diesel builds the conflict clause per backend, so it cannot run through the
+/// multi-backend connection and is written once per backend here.
+#[macro_export]
+macro_rules! insert_or_skip {
+    ($conn:expr, $table:expr, $values:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    };
+}
+
 /// Runs `f`, which must issue exactly one write statement, as its own transaction.
 /// PostgreSQL runs a lone statement atomically on its own, where BEGIN and COMMIT would be
 /// two more round trips; on SQLite it queues for the writer's turn like any write.

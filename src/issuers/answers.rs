@@ -102,16 +102,7 @@ pub fn apply(
         issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
         issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
     );
-    let stored = match conn {
-        DbConnection::Pg(c) => diesel::insert_into(issuer_messages::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(issuer_messages::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let stored = crate::insert_or_skip!(conn, issuer_messages::table, values)?;
     if stored == 0 {
         let seen: String = issuer_messages::table
             .find((&body.id, &answer.jti))

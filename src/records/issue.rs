@@ -250,16 +250,7 @@ const DRAWS: usize = 6;
 
 /// Inserts the record unless a unique index refuses it; false when one did.
 pub fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
-    let inserted = match conn {
-        DbConnection::Pg(c) => diesel::insert_into(records::table)
-            .values(record)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(records::table)
-            .values(record)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = crate::insert_or_skip!(conn, records::table, record)?;
     Ok(inserted == 1)
 }
 

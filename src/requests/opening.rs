@@ -100,7 +100,7 @@ pub fn insert(
             .sql(", created_at, holder_id, ")
             .param::<Text, _>(STATE_CHANGED)
             .sql(", id, ")
-            .param::<Text, _>(state_details(submitted, None))
+            .param::<Text, _>(state_details(submitted, None).to_string())
             .sql(
                 " FROM r), \
                  j AS (INSERT INTO jobs (id, kind, request_id, run_at, attempts, created_at) SELECT ",
@@ -129,27 +129,26 @@ pub fn insert(
                 ))
                 .execute(conn)?;
             add_event(conn, &row.id, submitted, None, holder_id, at)?;
-            enqueue(conn, "dispatch", &row.id, at)?;
+            enqueue_dispatch(conn, &row.id, at)?;
         }
     }
     Ok(row)
 }
 
-/// Queues work for the dispatcher, due at `run_at`.
-fn enqueue(
+/// Queues the request's dispatch, due at once: `at` is when it was opened.
+fn enqueue_dispatch(
     conn: &mut DbConnection,
-    kind: &str,
     request_id: &str,
-    run_at: NaiveDateTime,
+    at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::id.eq(new_id()),
-            jobs::kind.eq(kind),
+            jobs::kind.eq("dispatch"),
             jobs::request_id.eq(request_id),
-            jobs::run_at.eq(run_at),
+            jobs::run_at.eq(at),
             jobs::attempts.eq(0),
-            jobs::created_at.eq(audit::now_micros()),
+            jobs::created_at.eq(at),
         ))
         .execute(conn)
         .map(|_| ())

@@ -59,8 +59,9 @@ pub(super) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub(super) fn state_details(state: RequestState, reason: Option<&str>) -> String {
-    serde_json::json!({"state": state.as_str(), "reason": reason}).to_string()
+/// The details of a state change's audit row.
+pub(super) fn state_details(state: RequestState, reason: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"state": state.as_str(), "reason": reason})
 }
 
 fn is_dispatching(s: RequestState) -> bool {
@@ -92,7 +93,7 @@ pub(super) fn add_event(
             actor,
             action: STATE_CHANGED,
             subject: Some(request_id),
-            details: serde_json::json!({"state": state.as_str(), "reason": reason}),
+            details: state_details(state, reason),
         },
     )
 }
@@ -251,7 +252,7 @@ impl Change<'_> {
                     s.actor,
                     STATE_CHANGED,
                     Some(id),
-                    state_details(s.state, s.reason),
+                    state_details(s.state, s.reason).to_string(),
                 )
             })
             .collect();
