@@ -4,6 +4,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
+use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub status_lists: crate::records::issue::NewestLists,
     /// Access tokens whose signatures were already checked (auth::token_cache).
     pub verified_tokens: crate::auth::token_cache::VerifiedTokens,
+    /// What `/metrics` shows; the HTTP middleware and the dispatcher count into it.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl Application {
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
             access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
             status_lists: Default::default(),
+            metrics: Arc::new(Metrics::new()?),
             verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
                 crate::auth::token_cache::DEFAULT_CAPACITY,
             ),
@@ -136,7 +140,7 @@ impl Application {
         if matches!(settings.database_url, crate::config::DatabaseUrl::Sqlite(_)) {
             tokio::spawn(db::checkpoint_sqlite(state.pool.clone()));
         }
-        let metrics = web::Data::new(Metrics::new()?);
+        let metrics = web::Data::from(state.metrics.clone());
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
         let body_limit = settings.max_body_bytes;

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::protocol::{self, Answer, AnswerBody, ANSWER_TYP};
+use super::protocol::{self, Answer, AnswerBody, CertificateFacts, Outcome, ANSWER_TYP};
 use crate::db::schema::{issuer_messages, issuing_bodies, issuing_body_keys};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
@@ -82,40 +82,8 @@ pub fn apply(
     token: &str,
     method: Method,
 ) -> Result<Applied, ApiError> {
-    let digest = hex::encode(Sha256::digest(token.as_bytes()));
-    let (kind, request_id) = match &answer.body {
-        AnswerBody::VerificationResult { request_id, .. } => {
-            ("verification_result", Some(request_id.clone()))
-        }
-        AnswerBody::CertificateRevoked { .. } => ("certificate_revoked", None),
-    };
-    // Stored first, so a new message (nearly all of them) costs one statement here, not a
-    // look-up and an insert; a refusal below rolls it back with everything else. On
-    // PostgreSQL a concurrent insert of the same jti waits for the other to commit, so
-    // the look-up after a conflict sees what it stored.
-    let values = (
-        issuer_messages::issuing_body_id.eq(&body.id),
-        issuer_messages::jti.eq(&answer.jti),
-        issuer_messages::sha256.eq(&digest),
-        issuer_messages::message_type.eq(kind),
-        issuer_messages::request_id.eq(request_id),
-        issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
-        issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
-    );
-    let stored = crate::insert_or_skip!(conn, issuer_messages::table, values)?;
-    if stored == 0 {
-        let seen: String = issuer_messages::table
-            .find((&body.id, &answer.jti))
-            .select(issuer_messages::sha256)
-            .first(conn)?;
-        return if seen == digest {
-            Ok(Applied::AlreadyKnown)
-        } else {
-            Err(ApiError::conflict(
-                "jti_reused",
-                "This jti was seen before with other content.",
-            ))
-        };
+    if let Some(known) = store(conn, body, answer, token)? {
+        return Ok(known);
     }
     let outcome = match &answer.body {
         AnswerBody::VerificationResult {
@@ -134,22 +102,9 @@ pub fn apply(
                 })?;
             match (row.state(), row.outcome.as_deref()) {
                 (RequestState::AwaitingIssuer | RequestState::ManualReview, _) => {
-                    let facts = certificate
-                        .as_ref()
-                        .and_then(|c| serde_json::to_string(c).ok());
-                    let actor = format!("issuer:{}", body.code);
-                    settle(
-                        conn,
-                        issuance,
-                        &row,
-                        &Settlement {
-                            outcome: *outcome,
-                            method,
-                            certificate_facts: facts,
-                            actor: &actor,
-                            note: None,
-                        },
-                    )?;
+                    let actor = actor(body);
+                    let settlement = settlement(&actor, *outcome, certificate.as_ref(), method);
+                    settle(conn, issuance, &row, &settlement)?;
                     Applied::Settled
                 }
                 (_, Some(recorded)) if recorded == outcome.as_str() => Applied::AlreadyKnown,
@@ -175,10 +130,76 @@ pub fn apply(
                 qualification_code,
                 certificate_number,
                 reason.as_deref(),
-                &format!("issuer:{}", body.code),
+                &actor(body),
             )?;
             Applied::Stored
         }
     };
     Ok(outcome)
+}
+
+/// Stores a verified message by its (body, jti) in the caller's transaction. None when it
+/// is new; `AlreadyKnown` when the same message was stored before.
+pub fn store(
+    conn: &mut DbConnection,
+    body: &IssuingBodyRow,
+    answer: &Answer,
+    token: &str,
+) -> Result<Option<Applied>, ApiError> {
+    let digest = hex::encode(Sha256::digest(token.as_bytes()));
+    let (kind, request_id) = match &answer.body {
+        AnswerBody::VerificationResult { request_id, .. } => {
+            ("verification_result", Some(request_id.clone()))
+        }
+        AnswerBody::CertificateRevoked { .. } => ("certificate_revoked", None),
+    };
+    // Stored first, so a new message (nearly all of them) costs one statement here, not a
+    // look-up and an insert; a refusal after it rolls it back with everything else. On
+    // PostgreSQL a concurrent insert of the same jti waits for the other to commit, so
+    // the look-up after a conflict sees what it stored.
+    let values = (
+        issuer_messages::issuing_body_id.eq(&body.id),
+        issuer_messages::jti.eq(&answer.jti),
+        issuer_messages::sha256.eq(&digest),
+        issuer_messages::message_type.eq(kind),
+        issuer_messages::request_id.eq(request_id),
+        issuer_messages::claims.eq(serde_json::to_string(answer).map_err(ApiError::internal)?),
+        issuer_messages::received_at.eq(chrono::Utc::now().naive_utc()),
+    );
+    if crate::insert_or_skip!(conn, issuer_messages::table, values)? == 1 {
+        return Ok(None);
+    }
+    let seen: String = issuer_messages::table
+        .find((&body.id, &answer.jti))
+        .select(issuer_messages::sha256)
+        .first(conn)?;
+    if seen == digest {
+        Ok(Some(Applied::AlreadyKnown))
+    } else {
+        Err(ApiError::conflict(
+            "jti_reused",
+            "This jti was seen before with other content.",
+        ))
+    }
+}
+
+/// Who an issuing body's answers are recorded as.
+pub fn actor(body: &IssuingBodyRow) -> String {
+    format!("issuer:{}", body.code)
+}
+
+/// What a body's verification result settles, as `actor` (see [`actor`]).
+pub fn settlement<'a>(
+    actor: &'a str,
+    outcome: Outcome,
+    certificate: Option<&CertificateFacts>,
+    method: Method,
+) -> Settlement<'a> {
+    Settlement {
+        outcome,
+        method,
+        certificate_facts: certificate.and_then(|c| serde_json::to_string(c).ok()),
+        actor,
+        note: None,
+    }
 }

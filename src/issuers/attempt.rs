@@ -4,18 +4,20 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rand_core::{OsRng, RngCore};
 
-use super::answers::Applied;
+use super::answers::{self, Applied};
 use super::client::Sent;
-use super::protocol::{self, Answer, AnswerBody, VerificationRequest, REQUEST_TYP};
+use super::protocol::{self, Answer, AnswerBody, Outcome, VerificationRequest, REQUEST_TYP};
 use crate::db::schema::{holders, issuing_bodies, jobs, qualifications, verification_requests};
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::registry::queries::IssuingBodyRow;
+use crate::records::credential::{Facts, HolderFacts};
+use crate::records::issue;
+use crate::registry::queries::{IssuingBodyRow, QualificationRow};
 use crate::requests::queries::{self as requests, Also, Outbound, RequestRow};
 use crate::requests::settle::Method;
 use crate::startup::AppState;
@@ -57,8 +59,14 @@ fn to_manual_review(
     Ok(())
 }
 
-/// What a prepared job sends: the request as now stored, the body's base URL, the message.
-pub(super) type Prepared = (RequestRow, String, VerificationRequest);
+/// What a prepared job sends: the request as now stored, the body's base URL and the
+/// message; and what a record of it would say, should the body confirm at once.
+pub(super) struct Prepared {
+    pub row: RequestRow,
+    pub base_url: String,
+    pub message: VerificationRequest,
+    pub facts: Facts,
+}
 
 /// Before the call, committed before it goes out: returns what to send, or None when
 /// nothing is to be sent.
@@ -68,25 +76,31 @@ pub(super) fn prepare(
     request_id: &str,
     platform: &str,
 ) -> Result<Option<Prepared>, ApiError> {
-    // The request with all the call needs of its body, qualification and holder, at once.
-    let found: Option<(RequestRow, IssuingBodyRow, String, chrono::NaiveDate)> =
-        verification_requests::table
-            .inner_join(qualifications::table)
-            .inner_join(holders::table)
-            .inner_join(
-                issuing_bodies::table
-                    .on(issuing_bodies::id.eq(verification_requests::issuing_body_id)),
-            )
-            .filter(verification_requests::id.eq(request_id))
-            .select((
-                RequestRow::as_select(),
-                IssuingBodyRow::as_select(),
-                qualifications::code,
-                holders::date_of_birth,
-            ))
-            .first(conn)
-            .optional()?;
-    let Some((row, body, qualification_code, date_of_birth)) = found else {
+    // The request with all the call (and a record) needs of its body, qualification and
+    // holder, at once.
+    let found: Option<(
+        RequestRow,
+        IssuingBodyRow,
+        QualificationRow,
+        HolderFacts,
+        NaiveDate,
+    )> = verification_requests::table
+        .inner_join(qualifications::table)
+        .inner_join(holders::table)
+        .inner_join(
+            issuing_bodies::table.on(issuing_bodies::id.eq(verification_requests::issuing_body_id)),
+        )
+        .filter(verification_requests::id.eq(request_id))
+        .select((
+            RequestRow::as_select(),
+            IssuingBodyRow::as_select(),
+            QualificationRow::as_select(),
+            HolderFacts::as_select(),
+            holders::date_of_birth,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((row, body, qualification, holder, date_of_birth)) = found else {
         finish(conn, job_id)?;
         return Ok(None);
     };
@@ -122,7 +136,7 @@ pub(super) fn prepare(
         exp: iat + protocol::MAX_LIFETIME_SECS,
         jti: protocol::new_jti(),
         request_id: row.id.clone(),
-        qualification_code,
+        qualification_code: qualification.code.clone(),
         certificate_number: row.certificate_number.clone(),
         holder_name: row.name_on_certificate.clone(),
         holder_date_of_birth: date_of_birth.to_string(),
@@ -155,7 +169,17 @@ pub(super) fn prepare(
         last_request_jti: Some(message.jti.clone()),
         ..row
     };
-    Ok(Some((row, base_url, message)))
+    let facts = Facts {
+        holder,
+        qualification,
+        body,
+    };
+    Ok(Some(Prepared {
+        row,
+        base_url,
+        message,
+        facts,
+    }))
 }
 
 /// Signs the request after its transaction committed: no writer waits on the signature.
@@ -180,6 +204,74 @@ pub(super) fn check_answer(
     match sent {
         Sent::Answer(token) => Some(super::answers::verify(conn, token, platform)),
         _ => None,
+    }
+}
+
+/// The common synchronous case, a verified answer confirming this very request, written
+/// without the usual reads: the record is built and signed from what `prepare` read before
+/// the transaction, which then stores the message, moves the request to `issued` and
+/// inserts the record (on PostgreSQL three statements where `conclude` takes seven, and on
+/// SQLite no signature under the write lock). False, with nothing written, whenever
+/// anything is not as expected (the message seen before, the request changed meanwhile,
+/// the record's index taken, no status list remembered yet, any error): `conclude` then
+/// deals with the answer as usual and reports what is wrong.
+pub(super) fn conclude_prebuilt(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    facts: &Facts,
+    (token, checked): (&str, Option<&Checked>),
+    state: &AppState,
+) -> bool {
+    let Some(Ok((body, answer))) = checked else {
+        return false;
+    };
+    let AnswerBody::VerificationResult {
+        request_id,
+        outcome: Outcome::Confirmed,
+        certificate,
+        ..
+    } = &answer.body
+    else {
+        return false;
+    };
+    if *request_id != row.id
+        || body.id != row.issuing_body_id
+        || row.state() != RequestState::AwaitingIssuer
+    {
+        return false;
+    }
+    let actor = answers::actor(body);
+    let method = Method::IssuerApi;
+    let settlement = answers::settlement(&actor, Outcome::Confirmed, certificate.as_ref(), method);
+    let Some(confirming) = settlement.confirming() else {
+        return false;
+    };
+    // No status list remembered yet (the first records of a process), or a record that
+    // cannot be built: the usual way, which reports why.
+    let Ok(Some(record)) = issue::prebuild(&state.issuance(), row, facts, method.as_str()) else {
+        return false;
+    };
+    let written = write_transaction(conn, |conn| {
+        let new = answers::store(conn, body, answer, token)?.is_none();
+        if new && issue::issue_prebuilt(conn, row, &record, confirming)? {
+            Ok(())
+        } else {
+            Err(ApiError::conflict(
+                "prebuilt_unused",
+                "settled the usual way",
+            ))
+        }
+    });
+    state.metrics.prebuilt(written.is_ok());
+    match written {
+        Ok(()) => {
+            tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
+            true
+        }
+        Err(e) => {
+            tracing::debug!(request_id = %row.id, reason = %e.detail, "prebuilt record unused");
+            false
+        }
     }
 }
 

@@ -13,8 +13,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use tokio::sync::Semaphore;
 
-use super::attempt::{check_answer, conclude, prepare, secs, sign_request, Prepared};
-use super::client::IssuerClient;
+use super::attempt::{
+    check_answer, conclude, conclude_prebuilt, prepare, secs, sign_request, Prepared,
+};
+use super::client::{IssuerClient, Sent};
 use crate::db::pg_sql::PgSql;
 use crate::db::schema::{jobs, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
@@ -243,7 +245,7 @@ impl Dispatcher {
     /// One job: unless prepared with its claim, decide what the request needs and commit
     /// `awaiting_issuer`; then call.
     async fn work(&self, claimed: Claimed) -> Result<(), ApiError> {
-        let (job, (row, base_url, message)) = match claimed {
+        let (job, prepared) = match claimed {
             Claimed::Ready(job, prepared) => (job, *prepared),
             Claimed::Unprepared(job) => {
                 let (job_id, request_id) = (job.id.clone(), job.request_id.clone());
@@ -258,6 +260,12 @@ impl Dispatcher {
                 }
             }
         };
+        let Prepared {
+            row,
+            base_url,
+            message,
+            facts,
+        } = prepared;
         let token = sign_request(&self.state, &message)?;
         let permit = self.limiter(&row.issuing_body_id).acquire_owned().await;
         let sent = self.client.send(&base_url, token).await;
@@ -266,6 +274,11 @@ impl Dispatcher {
         let state = self.state.clone();
         db::run(&self.state.pool, move |conn| {
             let checked = check_answer(conn, &sent, &state.public_url);
+            if let Sent::Answer(token) = &sent {
+                if conclude_prebuilt(conn, &row, &facts, (token, checked.as_ref()), &state) {
+                    return Ok(());
+                }
+            }
             write_transaction(conn, |conn| {
                 conclude(conn, &row, &job_id, attempts, (sent, checked), &state)
             })

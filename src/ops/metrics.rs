@@ -18,6 +18,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    prebuilt: IntCounterVec,
 }
 
 impl Metrics {
@@ -44,6 +45,15 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let prebuilt = IntCounterVec::new(
+            Opts::new(
+                "prebuilt_records_total",
+                "Synchronous confirmations tried with a record built before their transaction, \
+                 by whether that stored it (unused: issued the usual way)",
+            ),
+            &["result"],
+        )?;
+        registry.register(Box::new(prebuilt.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -52,7 +62,14 @@ impl Metrics {
             requests,
             latency,
             pool,
+            prebuilt,
         })
+    }
+
+    /// Counts a record built before its confirming transaction (issuers::attempt).
+    pub fn prebuilt(&self, stored: bool) {
+        let result = if stored { "stored" } else { "unused" };
+        self.prebuilt.with_label_values(&[result]).inc();
     }
 
     pub fn render(&self, db: &Pool) -> String {

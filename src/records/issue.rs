@@ -2,15 +2,12 @@
 //! request, which then becomes `issued` (DESIGN.md, "States": exactly one record per
 //! request, even across kill -9).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use chrono::{NaiveDateTime, SecondsFormat};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand_core::{OsRng, RngCore};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 
-use super::proof::{self, ProofOptions};
+use super::credential::{self, Draft, Facts, HolderFacts};
 use super::queries::RecordRow;
 use super::{did, status_list};
 use crate::auth::keys::KeyRing;
@@ -64,10 +61,6 @@ impl Issuance<'_> {
     }
 }
 
-/// What a record needs of its holder: full name, nationality, identity document type, the
-/// document's HMAC, and the sealed document.
-type HolderFacts = (String, String, String, String, Option<String>);
-
 /// Moves the request through `confirmed` to `issued`, and builds, signs and stores its
 /// record.
 pub fn issue(
@@ -82,6 +75,82 @@ pub fn issue(
     // The guarded state change comes first: of two transactions confirming one request,
     // the second waits here and is refused, before it has built anything. The request is
     // written once, straight to `issued`; its history shows both states.
+    confirm(conn, request, &id, &key.kid, confirming)?;
+    let facts = read_facts(conn, &request.id)?;
+    let draft = Draft {
+        id: &id,
+        now: chrono::Utc::now().naive_utc(),
+        key,
+        method,
+    };
+    let mut opened = Vec::new();
+    // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
+    // indices keep the second insert out, and it draws again instead of failing the whole
+    // confirming transaction (which would wait out its job's lease to be retried).
+    for draw in 0..DRAWS {
+        // The first draw is blind: while lists are sparse the insert itself is the cheapest
+        // probe. Once it has lost, the draws after it probe first.
+        let probe = draw > 0;
+        let revocation = allocate(conn, iss.lists, &mut opened, "revocation", draft.now, probe)?;
+        let suspension = allocate(conn, iss.lists, &mut opened, "suspension", draft.now, probe)?;
+        let record = credential::build(iss, request, &facts, &draft, (&revocation, &suspension))?;
+        if insert_unless_taken(conn, &record)? {
+            return Ok(record);
+        }
+    }
+    Err(ApiError::internal(anyhow::anyhow!(
+        "no free status-list index after {DRAWS} draws"
+    )))
+}
+
+/// A record built and signed before its confirming transaction, on blindly drawn indices
+/// of the remembered newest lists, for [`issue_prebuilt`]. None while no list of either
+/// purpose is remembered (the usual path then reads them).
+pub fn prebuild(
+    iss: &Issuance<'_>,
+    request: &RequestRow,
+    facts: &Facts,
+    method: &str,
+) -> Result<Option<RecordRow>, ApiError> {
+    let remembered = |purpose: &str| iss.lists.map().get(purpose).cloned();
+    let (Some(revocation), Some(suspension)) = (remembered("revocation"), remembered("suspension"))
+    else {
+        return Ok(None);
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let draft = Draft {
+        id: &id,
+        now: chrono::Utc::now().naive_utc(),
+        key: iss.keys.active(),
+        method,
+    };
+    let entries = ((revocation, random_index()), (suspension, random_index()));
+    credential::build(iss, request, facts, &draft, (&entries.0, &entries.1)).map(Some)
+}
+
+/// The confirming change with a [`prebuild`] record: false, with the transaction to be
+/// rolled back, when the request changed meanwhile or the record's index was taken.
+pub fn issue_prebuilt(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+    record: &RecordRow,
+    confirming: Confirming<'_>,
+) -> Result<bool, ApiError> {
+    match confirm(conn, request, &record.id, &record.kid, confirming) {
+        Ok(()) => Ok(insert_unless_taken(conn, record)?),
+        Err(e) if e.code == "state_changed" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The guarded move through `confirmed` to `issued`, with the audit row of the record.
+fn confirm(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+    record_id: &str,
+    kid: &str,
+    confirming: Confirming<'_>,
+) -> Result<(), ApiError> {
     let also = Also {
         decision: Some(confirming.decision),
         then: Some(Step {
@@ -92,8 +161,8 @@ pub fn issue(
         audit: Some(crate::audit::Entry {
             actor: "system",
             action: "record.issued",
-            subject: Some(&id),
-            details: json!({"request_id": request.id, "kid": key.kid}),
+            subject: Some(record_id),
+            details: json!({"request_id": request.id, "kid": kid}),
         }),
         ..Also::default()
     };
@@ -105,141 +174,26 @@ pub fn issue(
         confirming.reason,
         confirming.actor,
         &also,
-    )?;
-    // The holder, the qualification and its body in one query.
-    let (holder, qualification, body): (HolderFacts, QualificationRow, IssuingBodyRow) =
-        verification_requests::table
-            .find(&request.id)
-            .inner_join(holders::table)
-            .inner_join(qualifications::table.inner_join(issuing_bodies::table))
-            .select((
-                (
-                    holders::full_name,
-                    holders::nationality,
-                    holders::identity_document_type,
-                    holders::identity_document_hmac,
-                    holders::identity_document_sealed,
-                ),
-                QualificationRow::as_select(),
-                IssuingBodyRow::as_select(),
-            ))
-            .first(conn)?;
-    let (full_name, nationality, doc_type, hmac, sealed) = holder;
-    let identity = sealed
-        .as_deref()
-        .and_then(|s| iss.pii.open(s))
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
-                "holder {}: the identity document cannot be opened with the PII key",
-                request.holder_id
-            ))
-        })?;
+    )
+}
 
-    let now = chrono::Utc::now().naive_utc();
-    let issued_at = now.and_utc().timestamp();
-    let valid_from = chrono::DateTime::from_timestamp(issued_at, 0)
-        .unwrap_or_default()
-        .naive_utc();
-    let valid_until = valid_until(valid_from, request.expires_on, iss.validity);
-
-    let mut salt = [0u8; 16];
-    OsRng.fill_bytes(&mut salt);
-    let mut digest = Sha256::new();
-    digest.update(salt);
-    digest.update(identity.as_bytes());
-    let issuer = iss.did();
-    let mut credential = json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "id": format!("urn:uuid:{id}"),
-        "type": ["VerifiableCredential", "QualificationVerificationCredential"],
-        "issuer": issuer,
-        "validFrom": rfc3339(valid_from),
-        "validUntil": rfc3339(valid_until),
-        "credentialSubject": {
-            "name": full_name,
-            "nationality": nationality,
-            "identityDocument": {
-                "type": doc_type,
-                "digest": URL_SAFE_NO_PAD.encode(digest.finalize()),
-                "salt": URL_SAFE_NO_PAD.encode(salt),
-            },
-            "qualification": {
-                "id": qualification.id,
-                "code": qualification.code,
-                "name": qualification.name_en,
-                "nameZh": qualification.name_zh,
-                "categories": qualification.categories(),
-                "listVersion": qualification.list_version,
-                "issuingBody": {"code": body.code, "name": body.name_en, "country": body.country},
-            },
-            "certificate": {
-                "number": request.certificate_number,
-                "issuedOn": request.issued_on.to_string(),
-                "expiresOn": request.expires_on.map(|d| d.to_string()),
-            },
-            "verification": {
-                "method": method,
-                "confirmedAt": rfc3339(valid_from),
-                "requestId": request.id,
-            },
-        },
-    });
-    let mut stored = None;
-    let mut opened = Vec::new();
-    // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
-    // indices keep the second insert out, and it draws again instead of failing the whole
-    // confirming transaction (which would wait out its job's lease to be retried).
-    for draw in 0..DRAWS {
-        // The first draw is blind: while lists are sparse the insert itself is the cheapest
-        // probe. Once it has lost, the draws after it probe first.
-        let probe = draw > 0;
-        let revocation = allocate(conn, iss.lists, &mut opened, "revocation", now, probe)?;
-        let suspension = allocate(conn, iss.lists, &mut opened, "suspension", now, probe)?;
-        credential["credentialStatus"] = json!([
-            status_entry(iss, "revocation", &revocation),
-            status_entry(iss, "suspension", &suspension),
-        ]);
-        let signed = proof::sign(
-            &credential,
-            &ProofOptions {
-                verification_method: did::method_id(&issuer, &key.kid),
-                created: rfc3339(valid_from),
-                proof_purpose: "assertionMethod".into(),
-            },
-            &key.signing,
-        )
-        .map_err(ApiError::internal)?;
-        let record = RecordRow {
-            id: id.clone(),
-            request_id: request.id.clone(),
-            holder_id: request.holder_id.clone(),
-            qualification_id: request.qualification_id.clone(),
-            identity_document_hmac: hmac.clone(),
-            nationality: nationality.clone(),
-            status: "valid".into(),
-            status_reason: None,
-            kid: key.kid.clone(),
-            credential: signed.to_string(),
-            valid_from,
-            valid_until,
-            revocation_list: revocation.0,
-            revocation_index: revocation.1,
-            suspension_list: suspension.0,
-            suspension_index: suspension.1,
-            created_at: now,
-            updated_at: now,
-        };
-        if insert_unless_taken(conn, &record)? {
-            stored = Some(record);
-            break;
-        }
-    }
-    let record = stored.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "no free status-list index after {DRAWS} draws"
+/// The holder, the qualification and its body of a request, in one query.
+pub fn read_facts(conn: &mut DbConnection, request_id: &str) -> QueryResult<Facts> {
+    let (holder, qualification, body) = verification_requests::table
+        .find(request_id)
+        .inner_join(holders::table)
+        .inner_join(qualifications::table.inner_join(issuing_bodies::table))
+        .select((
+            HolderFacts::as_select(),
+            QualificationRow::as_select(),
+            IssuingBodyRow::as_select(),
         ))
-    })?;
-    Ok(record)
+        .first(conn)?;
+    Ok(Facts {
+        holder,
+        qualification,
+        body,
+    })
 }
 
 /// Draws of status-list indices before issuing gives up. The first, blind, loses to an
@@ -252,34 +206,6 @@ const DRAWS: usize = 6;
 pub fn insert_unless_taken(conn: &mut DbConnection, record: &RecordRow) -> QueryResult<bool> {
     let inserted = crate::insert_or_skip!(conn, records::table, record)?;
     Ok(inserted == 1)
-}
-
-/// The earlier of the certificate's last day (to its end) and issue time plus validity.
-pub fn valid_until(
-    valid_from: NaiveDateTime,
-    expires_on: Option<chrono::NaiveDate>,
-    validity: chrono::Duration,
-) -> NaiveDateTime {
-    let by_platform = valid_from + validity;
-    match expires_on.and_then(|d| d.and_hms_opt(23, 59, 59)) {
-        Some(end) if end < by_platform => end,
-        _ => by_platform,
-    }
-}
-
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn status_entry(iss: &Issuance<'_>, purpose: &str, (list, index): &(String, i64)) -> Value {
-    let url = iss.status_list_url(list);
-    json!({
-        "id": format!("{url}#{index}"),
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": purpose,
-        "statusListIndex": index.to_string(),
-        "statusListCredential": url,
-    })
 }
 
 /// Random probes on the newest list before it counts as full: at a fill of f the chance
@@ -362,29 +288,4 @@ fn taken(conn: &mut DbConnection, purpose: &str, list: &str, index: i64) -> Quer
             .get_result(conn)?,
     };
     Ok(count > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
-    }
-
-    #[test]
-    fn valid_until_is_the_earlier_of_certificate_expiry_and_platform_validity() {
-        let from = at("2026-11-26 10:00:00");
-        let three_years = chrono::Duration::days(3 * 365);
-        assert_eq!(valid_until(from, None, three_years), from + three_years);
-        assert_eq!(
-            valid_until(from, NaiveDate::from_ymd_opt(2027, 6, 30), three_years),
-            at("2027-06-30 23:59:59")
-        );
-        assert_eq!(
-            valid_until(from, NaiveDate::from_ymd_opt(2040, 1, 1), three_years),
-            from + three_years
-        );
-    }
 }

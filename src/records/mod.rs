@@ -3,6 +3,7 @@
 
 pub mod access_writer;
 pub mod admin_routes;
+pub mod credential;
 pub mod did;
 pub mod holder_queries;
 pub mod holder_routes;

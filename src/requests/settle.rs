@@ -35,41 +35,46 @@ pub struct Settlement<'a> {
     pub note: Option<&'a str>,
 }
 
+impl<'a> Settlement<'a> {
+    fn decision(&'a self) -> Decision<'a> {
+        Decision {
+            outcome: self.outcome.as_str(),
+            method: self.method.as_str(),
+            certificate_facts: self.certificate_facts.as_deref(),
+            decided_by: self.actor,
+            note: self.note,
+        }
+    }
+
+    /// What issuing completes, when this settlement confirms.
+    pub fn confirming(&'a self) -> Option<Confirming<'a>> {
+        (self.outcome == Outcome::Confirmed).then(|| Confirming {
+            reason: Some(self.outcome.as_str()),
+            actor: self.actor,
+            decision: self.decision(),
+        })
+    }
+}
+
 pub fn settle(
     conn: &mut DbConnection,
     issuance: &Issuance<'_>,
     row: &RequestRow,
     s: &Settlement<'_>,
 ) -> Result<(), ApiError> {
-    let to = match s.outcome {
-        Outcome::Confirmed => RequestState::Confirmed,
-        Outcome::NotFound | Outcome::Mismatch => RequestState::Rejected,
-    };
-    let decision = Decision {
-        outcome: s.outcome.as_str(),
-        method: s.method.as_str(),
-        certificate_facts: s.certificate_facts.as_deref(),
-        decided_by: s.actor,
-        note: s.note,
-    };
-    let reason = Some(s.outcome.as_str());
-    if to == RequestState::Confirmed {
+    if let Some(confirming) = s.confirming() {
         // DESIGN.md: `confirmed → issued` in the confirming transaction, so a confirmed
         // request never lacks its record and never gets two.
-        let confirming = Confirming {
-            reason,
-            actor: s.actor,
-            decision,
-        };
         let record =
             crate::records::issue::issue(conn, issuance, row, s.method.as_str(), confirming)?;
         tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
     } else {
         let also = Also {
-            decision: Some(decision),
+            decision: Some(s.decision()),
             ..Also::default()
         };
-        queries::transition_with(conn, row, to, reason, s.actor, &also)?;
+        let reason = Some(s.outcome.as_str());
+        queries::transition_with(conn, row, RequestState::Rejected, reason, s.actor, &also)?;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ mod oauth;
 mod openapi;
 mod policy_table;
 mod pool;
+mod prebuilt;
 mod record_reads;
 mod records;
 mod records_auth;
