@@ -218,6 +218,11 @@ fn run(settings: Settings, backend: &str, requests: usize) -> anyhow::Result<()>
             all_confirmed.as_secs_f64(),
             rate(all_confirmed),
         );
+        // How many synchronous confirmations were written with a record built beforehand.
+        let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
+        for line in metrics.lines().filter(|l| l.starts_with("certverify_prebuilt_records_total")) {
+            println!("  {line}");
+        }
         Ok(())
     })
 }

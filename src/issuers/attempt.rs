@@ -210,11 +210,11 @@ pub(super) fn check_answer(
 /// The common synchronous case, a verified answer confirming this very request, written
 /// without the usual reads: the record is built and signed from what `prepare` read before
 /// the transaction, which then stores the message, moves the request to `issued` and
-/// inserts the record (on PostgreSQL three statements where `conclude` takes seven, and on
+/// inserts the record (on PostgreSQL five statements where `conclude` takes seven, and on
 /// SQLite no signature under the write lock). False, with nothing written, whenever
 /// anything is not as expected (the message seen before, the request changed meanwhile,
-/// the record's index taken, no status list remembered yet, any error): `conclude` then
-/// deals with the answer as usual and reports what is wrong.
+/// no status list remembered yet, any error): `conclude` then deals with the answer as
+/// usual and reports what is wrong.
 pub(super) fn conclude_prebuilt(
     conn: &mut DbConnection,
     row: &RequestRow,
@@ -246,25 +246,23 @@ pub(super) fn conclude_prebuilt(
     let Some(confirming) = settlement.confirming() else {
         return false;
     };
+    let iss = state.issuance();
+    let id = uuid::Uuid::new_v4().to_string();
     // No status list remembered yet (the first records of a process), or a record that
     // cannot be built: the usual way, which reports why.
-    let Ok(Some(record)) = issue::prebuild(&state.issuance(), row, facts, method.as_str()) else {
+    let Ok(Some(prebuilt)) = issue::prebuild(&iss, row, facts, &id, method.as_str()) else {
         return false;
     };
     let written = write_transaction(conn, |conn| {
-        let new = answers::store(conn, body, answer, token)?.is_none();
-        if new && issue::issue_prebuilt(conn, row, &record, confirming)? {
-            Ok(())
-        } else {
-            Err(ApiError::conflict(
-                "prebuilt_unused",
-                "settled the usual way",
-            ))
+        let unused = || ApiError::conflict("prebuilt_unused", "settled the usual way");
+        if answers::store(conn, body, answer, token)?.is_some() {
+            return Err(unused());
         }
+        issue::issue_prebuilt(conn, &iss, row, prebuilt, confirming)?.ok_or_else(unused)
     });
     state.metrics.prebuilt(written.is_ok());
     match written {
-        Ok(()) => {
+        Ok(record) => {
             tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
             true
         }

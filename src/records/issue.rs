@@ -83,17 +83,29 @@ pub fn issue(
         key,
         method,
     };
+    draw_and_store(conn, iss, request, &facts, &draft, 0)
+}
+
+/// Draws status-list indices, builds the record on them and stores it, from draw `first`
+/// on. Two issuers running at once (PostgreSQL) can draw the same free index; the unique
+/// indices keep the second insert out, and it draws again instead of failing the whole
+/// confirming transaction (which would wait out its job's lease to be retried).
+fn draw_and_store(
+    conn: &mut DbConnection,
+    iss: &Issuance<'_>,
+    request: &RequestRow,
+    facts: &Facts,
+    draft: &Draft<'_>,
+    first: usize,
+) -> Result<RecordRow, ApiError> {
     let mut opened = Vec::new();
-    // Two issuers running at once (PostgreSQL) can draw the same free index; the unique
-    // indices keep the second insert out, and it draws again instead of failing the whole
-    // confirming transaction (which would wait out its job's lease to be retried).
-    for draw in 0..DRAWS {
+    for draw in first..DRAWS {
         // The first draw is blind: while lists are sparse the insert itself is the cheapest
         // probe. Once it has lost, the draws after it probe first.
         let probe = draw > 0;
         let revocation = allocate(conn, iss.lists, &mut opened, "revocation", draft.now, probe)?;
         let suspension = allocate(conn, iss.lists, &mut opened, "suspension", draft.now, probe)?;
-        let record = credential::build(iss, request, &facts, &draft, (&revocation, &suspension))?;
+        let record = credential::build(iss, request, facts, draft, (&revocation, &suspension))?;
         if insert_unless_taken(conn, &record)? {
             return Ok(record);
         }
@@ -103,42 +115,62 @@ pub fn issue(
     )))
 }
 
-/// A record built and signed before its confirming transaction, on blindly drawn indices
-/// of the remembered newest lists, for [`issue_prebuilt`]. None while no list of either
-/// purpose is remembered (the usual path then reads them).
-pub fn prebuild(
-    iss: &Issuance<'_>,
+/// A record built and signed before its confirming transaction, for [`issue_prebuilt`].
+pub struct Prebuilt<'a> {
+    pub record: RecordRow,
+    facts: &'a Facts,
+    draft: Draft<'a>,
+}
+
+/// Builds the record of `request` on blindly drawn indices of the remembered newest lists
+/// (that draw is [`issue`]'s first). None while no list of either purpose is remembered:
+/// the usual way then reads them.
+pub fn prebuild<'a>(
+    iss: &Issuance<'a>,
     request: &RequestRow,
-    facts: &Facts,
-    method: &str,
-) -> Result<Option<RecordRow>, ApiError> {
+    facts: &'a Facts,
+    id: &'a str,
+    method: &'a str,
+) -> Result<Option<Prebuilt<'a>>, ApiError> {
     let remembered = |purpose: &str| iss.lists.map().get(purpose).cloned();
     let (Some(revocation), Some(suspension)) = (remembered("revocation"), remembered("suspension"))
     else {
         return Ok(None);
     };
-    let id = uuid::Uuid::new_v4().to_string();
     let draft = Draft {
-        id: &id,
+        id,
         now: chrono::Utc::now().naive_utc(),
         key: iss.keys.active(),
         method,
     };
     let entries = ((revocation, random_index()), (suspension, random_index()));
-    credential::build(iss, request, facts, &draft, (&entries.0, &entries.1)).map(Some)
+    let record = credential::build(iss, request, facts, &draft, (&entries.0, &entries.1))?;
+    Ok(Some(Prebuilt {
+        record,
+        facts,
+        draft,
+    }))
 }
 
-/// The confirming change with a [`prebuild`] record: false, with the transaction to be
-/// rolled back, when the request changed meanwhile or the record's index was taken.
+/// [`issue`] with a [`prebuild`] record: None, with the transaction to be rolled back,
+/// when the request changed meanwhile. Should its blind draw have lost, the draws after it
+/// probe, as in [`issue`].
 pub fn issue_prebuilt(
     conn: &mut DbConnection,
+    iss: &Issuance<'_>,
     request: &RequestRow,
-    record: &RecordRow,
+    prebuilt: Prebuilt<'_>,
     confirming: Confirming<'_>,
-) -> Result<bool, ApiError> {
+) -> Result<Option<RecordRow>, ApiError> {
+    let Prebuilt {
+        record,
+        facts,
+        draft,
+    } = prebuilt;
     match confirm(conn, request, &record.id, &record.kid, confirming) {
-        Ok(()) => Ok(insert_unless_taken(conn, record)?),
-        Err(e) if e.code == "state_changed" => Ok(false),
+        Ok(()) if insert_unless_taken(conn, &record)? => Ok(Some(record)),
+        Ok(()) => draw_and_store(conn, iss, request, facts, &draft, 1).map(Some),
+        Err(e) if e.code == "state_changed" => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use certverify::db::schema::{audit_log, issuer_messages, records};
+use certverify::db::DbConnection;
 use certverify::records::proof;
 use certverify::sim::{Mode, SimConfig};
 use diesel::prelude::*;
@@ -187,4 +188,58 @@ async fn a_request_withdrawn_while_its_body_answers_stays_withdrawn_and_keeps_th
     });
     assert_eq!(records, 0);
     assert_eq!(w.jobs_of(&id), 0);
+}
+
+/// Makes the first insert of each request's record write nothing, as a status-list index
+/// taken meanwhile by another issuer would.
+fn lose_first_draws(conn: &mut DbConnection) {
+    let statements: Vec<&str> = match conn {
+        DbConnection::Sqlite(_) => vec![
+            "CREATE TABLE lost_draws (request_id TEXT PRIMARY KEY)",
+            "CREATE TRIGGER lose_first_draw BEFORE INSERT ON records \
+             WHEN NOT EXISTS (SELECT 1 FROM lost_draws WHERE request_id = NEW.request_id) \
+             BEGIN INSERT INTO lost_draws VALUES (NEW.request_id); SELECT RAISE(IGNORE); END",
+        ],
+        DbConnection::Pg(_) => vec![
+            "CREATE TABLE lost_draws (request_id TEXT PRIMARY KEY)",
+            "CREATE FUNCTION lose_first_draw() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF EXISTS (SELECT 1 FROM lost_draws WHERE request_id = NEW.request_id) THEN \
+             RETURN NEW; END IF; INSERT INTO lost_draws VALUES (NEW.request_id); RETURN NULL; \
+             END $$",
+            "CREATE TRIGGER lose_first_draw BEFORE INSERT ON records FOR EACH ROW \
+             EXECUTE FUNCTION lose_first_draw()",
+        ],
+    };
+    for sql in statements {
+        diesel::sql_query(sql).execute(conn).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_prebuilt_record_whose_index_was_taken_draws_again_in_the_same_transaction() {
+    let w = sync_world(0).await;
+    let usual = issue_one(&w).await;
+    issue_one(&w).await;
+    w.app.with_db(lose_first_draws);
+    let redrawn = issue_one(&w).await;
+
+    assert_eq!(
+        prebuilt(&w, "stored").await,
+        1,
+        "no fall back to the usual way"
+    );
+    assert_eq!(prebuilt(&w, "unused").await, 0);
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let lost = w.app.with_db(|conn| {
+        diesel::sql_query("SELECT count(*) AS n FROM lost_draws")
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
+    });
+    assert_eq!(lost, 1, "the prebuilt record's own draw was lost once");
+    assert_eq!(trace(&w, &redrawn).await, trace(&w, &usual).await);
 }
