@@ -148,15 +148,7 @@ async fn a_request_withdrawn_while_its_body_answers_stays_withdrawn_and_keeps_th
     issue_one(&w).await;
     let id = w.submit_ok("FCCA-1001", "Ana Lima").await;
     w.wait_for(&id, "awaiting_issuer").await;
-    let res = w
-        .app
-        .post_json(
-            &format!("/v1/verification-requests/{id}/withdraw"),
-            &json!({}),
-            Some(&w.holder),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(w.withdraw_as(&id, &w.holder).await.status(), 200);
 
     // The answer arrives after the withdrawal: the prebuilt write finds the request changed
     // and gives way; the usual way then keeps the answer and settles nothing.

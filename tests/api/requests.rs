@@ -57,35 +57,14 @@ async fn a_holder_sees_only_their_own_requests_and_can_withdraw_an_open_one() {
         w.app.get_json_as("/v1/verification-requests", &other).await["items"],
         json!([])
     );
-    let res = w
-        .app
-        .post_json(
-            &format!("/v1/verification-requests/{id}/withdraw"),
-            &json!({}),
-            Some(&other),
-        )
-        .await;
+    let res = w.withdraw_as(&id, &other).await;
     assert_problem(res, 404, "not_found").await;
-    let res = w
-        .app
-        .post_json(
-            &format!("/v1/verification-requests/{id}/withdraw"),
-            &json!({}),
-            Some(&w.holder),
-        )
-        .await;
+    let res = w.withdraw_as(&id, &w.holder).await;
     assert_eq!(res.status(), 200);
     let r = w.request(&id).await;
     assert_eq!(r["state"], "withdrawn");
     assert_eq!(r["history"].as_array().unwrap().len(), 2);
-    let res = w
-        .app
-        .post_json(
-            &format!("/v1/verification-requests/{id}/withdraw"),
-            &json!({}),
-            Some(&w.holder),
-        )
-        .await;
+    let res = w.withdraw_as(&id, &w.holder).await;
     assert_problem(res, 409, "invalid_transition").await;
     // Once closed, the same certificate may be asked about again.
     w.submit_ok("FCCA-1001", "Ana Lima").await;

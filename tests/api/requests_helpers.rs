@@ -174,6 +174,17 @@ impl World {
             .await
     }
 
+    /// `POST /v1/verification-requests/{id}/withdraw` with `token`.
+    pub async fn withdraw_as(&self, id: &str, token: &str) -> reqwest::Response {
+        self.app
+            .post_json(
+                &format!("/v1/verification-requests/{id}/withdraw"),
+                &json!({}),
+                Some(token),
+            )
+            .await
+    }
+
     /// Waits until the request reaches `state` (the dispatcher works in the background).
     /// `confirmed` is also reached by `issued`, which the confirming commit may go on to.
     pub async fn wait_for(&self, id: &str, state: &str) -> Value {

@@ -16,15 +16,7 @@ fn last_reason(request: &Value) -> Value {
 }
 
 async fn withdraw(w: &World, id: &str) {
-    let res = w
-        .app
-        .post_json(
-            &format!("/v1/verification-requests/{id}/withdraw"),
-            &json!({}),
-            Some(&w.holder),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(w.withdraw_as(id, &w.holder).await.status(), 200);
 }
 
 /// Moves a request's creation back by `days`, as if it had waited that long.
