@@ -1,6 +1,7 @@
-//! Issuing a record: built, signed and stored inside the transaction that confirms the
-//! request, which then becomes `issued` (DESIGN.md, "States": exactly one record per
-//! request, even across kill -9).
+//! Issuing a record: stored inside the transaction that confirms the request, which then
+//! becomes `issued` (DESIGN.md, "States": exactly one record per request, even across
+//! kill -9). It is built and signed there too, or, for the dispatcher's synchronous
+//! confirmations, just before ([`prebuild`], [`issue_prebuilt`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
