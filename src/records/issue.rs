@@ -118,7 +118,7 @@ fn draw_and_store(
 
 /// A record built and signed before its confirming transaction, for [`issue_prebuilt`].
 pub struct Prebuilt<'a> {
-    pub record: RecordRow,
+    record: RecordRow,
     facts: &'a Facts,
     draft: Draft<'a>,
 }
