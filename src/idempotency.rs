@@ -7,8 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
 use sha2::{Digest, Sha256};
 
+use crate::db::pg_sql::PgSql;
 use crate::db::schema::idempotency_keys;
 use crate::db::{write_statement, write_transaction, DbConnection};
 use crate::error::ApiError;
@@ -21,6 +23,34 @@ const KEEP_HOURS: i64 = 24;
 pub struct Claim {
     principal: String,
     key: String,
+}
+
+/// The answer a claimed key will replay, written with the work it answers.
+pub struct Completion<'a> {
+    pub claim: &'a Claim,
+    pub status: StatusCode,
+    pub body: &'a str,
+}
+
+impl Completion<'_> {
+    /// Stores the answer, in the caller's transaction.
+    pub fn write(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        complete(conn, self.claim, self.status, self.body)
+    }
+
+    /// Stores the answer as one more part (`k`) of a PostgreSQL data-modifying statement,
+    /// for work that is one statement there: it then needs no transaction of its own.
+    pub fn in_statement<'q>(&self, q: PgSql<'q>) -> PgSql<'q> {
+        q.sql(", k AS (UPDATE idempotency_keys SET response_status = ")
+            .param::<Integer, _>(i32::from(self.status.as_u16()))
+            .sql(", response_body = ")
+            .param::<Text, _>(self.body.to_owned())
+            .sql(" WHERE principal = ")
+            .param::<Text, _>(self.claim.principal.clone())
+            .sql(" AND idem_key = ")
+            .param::<Text, _>(self.claim.key.clone())
+            .sql(")")
+    }
 }
 
 /// A stored response (plain data, so it can cross from the blocking pool).

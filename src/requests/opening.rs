@@ -1,5 +1,5 @@
-//! Opening a request: the request, its first event and audit row, and its dispatch job,
-//! in the caller's transaction (one statement on PostgreSQL; see `transition.rs`).
+//! Opening a request: the request, its first event and audit row, its dispatch job and its
+//! Idempotency-Key's answer (one statement on PostgreSQL; see `transition.rs`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,20 +13,19 @@ use crate::db::pg_sql::PgSql;
 use crate::db::schema::{jobs, verification_requests};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
+use crate::idempotency::Completion;
 
-/// Inserts a submitted request, its first event and its dispatch job; returns the row as
-/// stored, so the caller need not read it back.
-pub fn insert(
-    conn: &mut DbConnection,
+/// A submitted request as [`insert`] will store it.
+pub fn draft(
     holder_id: &str,
     qualification_id: &str,
     issuing_body_id: &str,
     new: &NewRequest,
-) -> QueryResult<RequestRow> {
+) -> RequestRow {
     // Microseconds, the precision PostgreSQL keeps: the answer built from this row then
     // matches what later reads return.
     let at = audit::now_micros();
-    let row = RequestRow {
+    RequestRow {
         id: new_id(),
         holder_id: holder_id.to_owned(),
         qualification_id: qualification_id.to_owned(),
@@ -49,12 +48,23 @@ pub fn insert(
         decision_note: None,
         created_at: at,
         updated_at: at,
-    };
-    let key = open_key(holder_id, qualification_id, &new.certificate_number);
+    }
+}
+
+/// Inserts a [`draft`]ed request, its first event, audit row and dispatch job, and the
+/// answer its Idempotency-Key will replay. One statement on PostgreSQL, so it needs no
+/// transaction there ([`crate::db::write_statement`]); several on SQLite.
+pub fn insert(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    completion: Option<&Completion<'_>>,
+) -> QueryResult<()> {
+    let (holder_id, at) = (row.holder_id.as_str(), row.created_at);
+    let key = open_key(holder_id, &row.qualification_id, &row.certificate_number);
     let submitted = RequestState::Submitted;
     match conn {
         DbConnection::Pg(pg) => {
-            PgSql::new(
+            let mut q = PgSql::new(
                 "WITH r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
                    issuing_body_id, certificate_number, name_on_certificate, issued_on, expires_on, \
                    applying_from, note, state, open_key, created_at, updated_at) VALUES (",
@@ -106,16 +116,19 @@ pub fn insert(
                  j AS (INSERT INTO jobs (id, kind, request_id, run_at, attempts, created_at) SELECT ",
             )
             .param::<Text, _>(new_id())
-            .sql(", 'dispatch', id, created_at, 0, created_at FROM r) SELECT count(*) AS n FROM r")
-            .execute(pg)?;
+            .sql(", 'dispatch', id, created_at, 0, created_at FROM r)");
+            if let Some(completion) = completion {
+                q = completion.in_statement(q);
+            }
+            q.sql(" SELECT count(*) AS n FROM r").execute(pg)?;
         }
         DbConnection::Sqlite(_) => {
             diesel::insert_into(verification_requests::table)
                 .values((
                     verification_requests::id.eq(&row.id),
                     verification_requests::holder_id.eq(holder_id),
-                    verification_requests::qualification_id.eq(qualification_id),
-                    verification_requests::issuing_body_id.eq(issuing_body_id),
+                    verification_requests::qualification_id.eq(&row.qualification_id),
+                    verification_requests::issuing_body_id.eq(&row.issuing_body_id),
                     verification_requests::certificate_number.eq(&row.certificate_number),
                     verification_requests::name_on_certificate.eq(&row.name_on_certificate),
                     verification_requests::issued_on.eq(row.issued_on),
@@ -130,9 +143,12 @@ pub fn insert(
                 .execute(conn)?;
             add_event(conn, &row.id, submitted, None, holder_id, at)?;
             enqueue_dispatch(conn, &row.id, at)?;
+            if let Some(completion) = completion {
+                completion.write(conn)?;
+            }
         }
     }
-    Ok(row)
+    Ok(())
 }
 
 /// Queues the request's dispatch, due at once: `at` is when it was opened.

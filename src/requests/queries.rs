@@ -10,7 +10,7 @@ use crate::db::schema::{issuing_bodies, qualifications, request_events, verifica
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 
-pub use super::opening::insert;
+pub use super::opening::{draft, insert};
 pub use super::transition::{transition, transition_with, Also, Decision, Outbound, Step};
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -15,7 +15,7 @@ use crate::db::schema::{evidence, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
 use crate::error::{ApiError, FieldError};
-use crate::idempotency::{self, Begin, Stored};
+use crate::idempotency::{self, Begin, Completion, Stored};
 use crate::registry::queries as registry;
 use crate::registry::types::Page;
 use crate::startup::AppState;
@@ -69,7 +69,10 @@ pub async fn create(
             Begin::Replay(stored) => return Ok(stored),
             Begin::Fresh(claim) => claim,
         };
-        let created = write_transaction(conn, |conn| {
+        // The qualification is read outside any transaction: the request's insert is one
+        // statement on PostgreSQL (with its job, history, audit row and the key's answer),
+        // and on SQLite the write lock is not held over the read.
+        let created = (|| {
             let (q, body) =
                 registry::find_qualification(conn, &new.qualification)?.ok_or_else(|| {
                     ApiError::validation(vec![FieldError::new(
@@ -92,16 +95,8 @@ pub async fn create(
                     "The issuing body of this qualification is suspended.",
                 ));
             }
-            let row = match queries::insert(conn, &holder.id, &q.id, &body.id, &new) {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(ApiError::conflict(
-                        "open_request_exists",
-                        "An open request for this certificate exists.",
-                    ))
-                }
-                other => other?,
-            };
-            // Built from what was just written: reading it back would only repeat it.
+            let row = queries::draft(&holder.id, &q.id, &body.id, &new);
+            // Answered with what is about to be written: reading it back would only repeat it.
             let submitted = HistoryItem {
                 state: RequestState::Submitted,
                 at: row.created_at,
@@ -109,9 +104,21 @@ pub async fn create(
             };
             let view = queries::view_of(&row, q.code.clone(), vec![submitted]);
             let text = serde_json::to_string(&view).map_err(ApiError::internal)?;
-            idempotency::complete(conn, &claim, StatusCode::CREATED, &text)?;
-            Ok(text)
-        });
+            let completion = Completion {
+                claim: &claim,
+                status: StatusCode::CREATED,
+                body: &text,
+            };
+            match db::write_statement(conn, |c| queries::insert(c, &row, Some(&completion))) {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    Err(ApiError::conflict(
+                        "open_request_exists",
+                        "An open request for this certificate exists.",
+                    ))
+                }
+                other => Ok(other.map(|()| text)?),
+            }
+        })();
         match created {
             Ok(body) => Ok(Stored {
                 status: StatusCode::CREATED,
