@@ -18,7 +18,7 @@ use crate::error::ApiError;
 const HEADER: &str = "Idempotency-Key";
 const KEEP_HOURS: i64 = 24;
 
-/// A claimed key: complete it in the transaction that does the work.
+/// A claimed key: write its [`Completion`] with the work it answers.
 #[derive(Debug, Clone)]
 pub struct Claim {
     principal: String,
@@ -35,7 +35,14 @@ pub struct Completion<'a> {
 impl Completion<'_> {
     /// Stores the answer, in the caller's transaction.
     pub fn write(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        complete(conn, self.claim, self.status, self.body)
+        let (principal, key) = (&self.claim.principal, &self.claim.key);
+        diesel::update(idempotency_keys::table.find((principal, key)))
+            .set((
+                idempotency_keys::response_status.eq(i32::from(self.status.as_u16())),
+                idempotency_keys::response_body.eq(self.body),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Stores the answer as one more part (`k`) of a PostgreSQL data-modifying statement,
@@ -204,22 +211,6 @@ pub fn purge_expired(conn: &mut DbConnection) -> QueryResult<usize> {
     let cutoff = retention_cutoff(chrono::Utc::now().naive_utc());
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
         .execute(conn)
-}
-
-/// Stores the response; call inside the transaction that did the work.
-pub fn complete(
-    conn: &mut DbConnection,
-    claim: &Claim,
-    status: StatusCode,
-    body: &str,
-) -> QueryResult<()> {
-    diesel::update(idempotency_keys::table.find((&claim.principal, &claim.key)))
-        .set((
-            idempotency_keys::response_status.eq(i32::from(status.as_u16())),
-            idempotency_keys::response_body.eq(body),
-        ))
-        .execute(conn)
-        .map(|_| ())
 }
 
 /// Releases a key whose request failed, so the client may try again with it.

@@ -57,14 +57,14 @@ pub fn draft(
 pub fn insert(
     conn: &mut DbConnection,
     row: &RequestRow,
-    completion: Option<&Completion<'_>>,
+    completion: &Completion<'_>,
 ) -> QueryResult<()> {
     let (holder_id, at) = (row.holder_id.as_str(), row.created_at);
     let key = open_key(holder_id, &row.qualification_id, &row.certificate_number);
     let submitted = RequestState::Submitted;
     match conn {
         DbConnection::Pg(pg) => {
-            let mut q = PgSql::new(
+            let q = PgSql::new(
                 "WITH r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
                    issuing_body_id, certificate_number, name_on_certificate, issued_on, expires_on, \
                    applying_from, note, state, open_key, created_at, updated_at) VALUES (",
@@ -117,10 +117,10 @@ pub fn insert(
             )
             .param::<Text, _>(new_id())
             .sql(", 'dispatch', id, created_at, 0, created_at FROM r)");
-            if let Some(completion) = completion {
-                q = completion.in_statement(q);
-            }
-            q.sql(" SELECT count(*) AS n FROM r").execute(pg)?;
+            completion
+                .in_statement(q)
+                .sql(" SELECT count(*) AS n FROM r")
+                .execute(pg)?;
         }
         DbConnection::Sqlite(_) => {
             diesel::insert_into(verification_requests::table)
@@ -143,9 +143,7 @@ pub fn insert(
                 .execute(conn)?;
             add_event(conn, &row.id, submitted, None, holder_id, at)?;
             enqueue_dispatch(conn, &row.id, at)?;
-            if let Some(completion) = completion {
-                completion.write(conn)?;
-            }
+            completion.write(conn)?;
         }
     }
     Ok(())

@@ -109,7 +109,7 @@ pub async fn create(
                 status: StatusCode::CREATED,
                 body: &text,
             };
-            match db::write_statement(conn, |c| queries::insert(c, &row, Some(&completion))) {
+            match db::write_statement(conn, |c| queries::insert(c, &row, &completion)) {
                 Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                     Err(ApiError::conflict(
                         "open_request_exists",
