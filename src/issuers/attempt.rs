@@ -207,6 +207,12 @@ pub(super) fn check_answer(
     }
 }
 
+/// Whether a synchronous answer is a verification result about `row`, from its body.
+fn answers_row(row: &RequestRow, body: &IssuingBodyRow, answer: &Answer) -> bool {
+    matches!(&answer.body, AnswerBody::VerificationResult { request_id, .. }
+        if *request_id == row.id && body.id == row.issuing_body_id)
+}
+
 /// The common synchronous case, a verified answer confirming this very request, written
 /// without the usual reads: the record is built and signed from what `prepare` read before
 /// the transaction, which then stores the message, moves the request to `issued` and
@@ -226,7 +232,6 @@ pub(super) fn conclude_prebuilt(
         return false;
     };
     let AnswerBody::VerificationResult {
-        request_id,
         outcome: Outcome::Confirmed,
         certificate,
         ..
@@ -234,10 +239,7 @@ pub(super) fn conclude_prebuilt(
     else {
         return false;
     };
-    if *request_id != row.id
-        || body.id != row.issuing_body_id
-        || row.state() != RequestState::AwaitingIssuer
-    {
+    if !answers_row(row, body, answer) || row.state() != RequestState::AwaitingIssuer {
         return false;
     }
     let actor = answers::actor(body);
@@ -289,16 +291,15 @@ pub(super) fn conclude(
                 Some(checked) => checked,
                 None => super::answers::verify(conn, &token, platform),
             };
-            let verified = checked.and_then(|(body, answer)| match &answer.body {
-                AnswerBody::VerificationResult { request_id, .. }
-                    if *request_id == row.id && body.id == row.issuing_body_id =>
-                {
+            let verified = checked.and_then(|(body, answer)| {
+                if answers_row(row, &body, &answer) {
                     Ok((body, answer))
+                } else {
+                    Err(ApiError::forbidden(
+                        "not_addressed_to_body",
+                        "The answer is about another request.",
+                    ))
                 }
-                _ => Err(ApiError::forbidden(
-                    "not_addressed_to_body",
-                    "The answer is about another request.",
-                )),
             });
             match verified {
                 Ok((body, answer)) => {
