@@ -44,6 +44,11 @@ pub struct Issuance<'a> {
 pub struct NewestLists(std::sync::Mutex<std::collections::HashMap<String, String>>);
 
 impl NewestLists {
+    /// The remembered newest list of `purpose`, if any.
+    fn newest(&self, purpose: &str) -> Option<String> {
+        self.map().get(purpose).cloned()
+    }
+
     fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
         // Entries are whole strings; a panic elsewhere cannot leave one half-written.
         self.0
@@ -133,9 +138,10 @@ pub fn prebuild<'a>(
     id: &'a str,
     method: &'a str,
 ) -> Result<Option<Prebuilt<'a>>, ApiError> {
-    let remembered = |purpose: &str| iss.lists.map().get(purpose).cloned();
-    let (Some(revocation), Some(suspension)) = (remembered("revocation"), remembered("suspension"))
-    else {
+    let (Some(revocation), Some(suspension)) = (
+        iss.lists.newest("revocation"),
+        iss.lists.newest("suspension"),
+    ) else {
         return Ok(None);
     };
     let draft = Draft {
@@ -261,8 +267,7 @@ fn allocate(
     now: NaiveDateTime,
     probe: bool,
 ) -> Result<(String, i64), ApiError> {
-    let remembered = lists.map().get(purpose).cloned();
-    let newest = match remembered {
+    let newest = match lists.newest(purpose) {
         Some(list) => Some(list),
         None => {
             let newest: Option<String> = status_lists::table
