@@ -177,7 +177,7 @@ pub fn issue_prebuilt(
     match confirm(conn, request, &record.id, &record.kid, confirming) {
         Ok(()) if insert_unless_taken(conn, &record)? => Ok(Some(record)),
         Ok(()) => draw_and_store(conn, iss, request, facts, &draft, 1).map(Some),
-        Err(e) if e.code == "state_changed" => Ok(None),
+        Err(e) if e.code == requests::STATE_CHANGED_CODE => Ok(None),
         Err(e) => Err(e),
     }
 }

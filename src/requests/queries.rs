@@ -11,7 +11,9 @@ use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 
 pub use super::opening::{draft, insert};
-pub use super::transition::{transition, transition_with, Also, Decision, Outbound, Step};
+pub use super::transition::{
+    transition, transition_with, Also, Decision, Outbound, Step, STATE_CHANGED_CODE,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = verification_requests)]

@@ -19,6 +19,9 @@ use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 
+/// The problem code of a transition whose request changed meanwhile (its guard missed).
+pub const STATE_CHANGED_CODE: &str = "state_changed";
+
 /// The action of the audit row every state change writes.
 pub(super) const STATE_CHANGED: &str = "request.state_changed";
 
@@ -157,7 +160,7 @@ pub fn transition_with(
     };
     if updated == 0 {
         return Err(ApiError::conflict(
-            "state_changed",
+            STATE_CHANGED_CODE,
             "The request changed meanwhile; read it again.",
         ));
     }
