@@ -152,7 +152,7 @@ async fn issue_record(
 ) -> anyhow::Result<(String, String)> {
     let (client_id, secret) = {
         let mut conn = pool.get()?;
-        accounts::queries::create_admin(&mut conn, hasher, "bench")?
+        accounts::create_admin(&mut conn, hasher, "bench")?
     };
     let admin = api.token(&client_id, &secret).await?;
     let certificates = r#"[{"certificate_number": "FCCA-1001", "qualification_code": "acca-fcca", "holder_name": "Ana Lima", "issued_on": "2019-06-30", "expires_on": null, "status": "valid"}]"#;

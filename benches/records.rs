@@ -46,7 +46,7 @@ async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         db::migrations::run_pending(&mut conn)?;
         let hasher = PasswordHasher::new(settings.argon2)?;
-        accounts::queries::create_admin(&mut conn, &hasher, "bench")?
+        accounts::create_admin(&mut conn, &hasher, "bench")?
     };
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -226,7 +226,7 @@ impl Setup {
         )
         .await?;
         let mut conn = self.pool.get()?;
-        let record = certverify::records::queries::find_by_request(&mut conn, &id)?;
+        let record = certverify::records::find_by_request(&mut conn, &id)?;
         record
             .map(|r| r.id)
             .ok_or_else(|| anyhow::anyhow!("no record issued for {id}"))

@@ -346,7 +346,7 @@ fn bootstrap_admin(settings: &Settings, name: &str) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     db::migrations::run_pending(&mut conn)?;
     let (client_id, secret) =
-        accounts::queries::create_admin(&mut conn, &PasswordHasher::new(settings.argon2)?, name)?;
+        accounts::create_admin(&mut conn, &PasswordHasher::new(settings.argon2)?, name)?;
     println!(
         "{}",
         serde_json::json!({"client_id": client_id, "client_secret": secret})

@@ -2,6 +2,7 @@
 //! List of Recognized Overseas Occupational Qualifications.
 
 pub mod accounts;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -10,11 +11,13 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod health;
 pub mod holders;
 pub mod idempotency;
 pub mod issuers;
 pub mod openapi;
 pub mod ops;
+pub mod page;
 pub mod policy;
 pub mod problems;
 pub mod records;

@@ -10,63 +10,19 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::app::AppState;
+use crate::auth::extract::BearerVerifier;
 use crate::auth::keys::{self, KeyRing};
 use crate::auth::password::PasswordHasher;
 use crate::auth::ratelimit::{AuthRateLimiter, LookupRateLimiter};
-use crate::auth::token::TokenService;
 use crate::config::Settings;
-use crate::db::{self, Pool};
-use crate::domain::identity::PiiKey;
+use crate::db;
 use crate::openapi::ApiDoc;
 use crate::ops::metrics::Metrics;
 use crate::policy::PolicyTable;
 use crate::problems::{self, RouteTable};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Settings,
-    pub keys: KeyRing,
-    pub pii: PiiKey,
-    /// The base URL others use to reach the service, without a trailing slash.
-    pub public_url: String,
-    pub hasher: PasswordHasher,
-    pub limiter: AuthRateLimiter,
-    /// The services table eligibility decides with (embedded, or CERTVERIFY_POLICY_FILE).
-    pub policy: PolicyTable,
-    pub share_code_limiter: LookupRateLimiter,
-    /// Commits agency reads' log rows in groups (records::access_writer).
-    pub access_log: crate::records::access_writer::AccessWriter,
-    /// The status lists new records take their indices from (records::issue).
-    pub status_lists: crate::records::issue::NewestLists,
-    /// Access tokens whose signatures were already checked (auth::token_cache).
-    pub verified_tokens: crate::auth::token_cache::VerifiedTokens,
-    /// What `/metrics` shows; the HTTP middleware and the dispatcher count into it.
-    pub metrics: Arc<Metrics>,
-}
-
-impl AppState {
-    pub fn issuance(&self) -> crate::records::issue::Issuance<'_> {
-        crate::records::issue::Issuance {
-            keys: &self.keys,
-            pii: &self.pii,
-            public_url: &self.public_url,
-            validity: self.settings.record_validity,
-            lists: &self.status_lists,
-        }
-    }
-
-    pub fn tokens(&self) -> TokenService<'_> {
-        TokenService {
-            keys: &self.keys,
-            issuer: &self.public_url,
-        }
-    }
-
-    pub fn token_ttl_secs(&self) -> i64 {
-        i64::try_from(self.settings.token_ttl.as_secs()).unwrap_or(900)
-    }
-}
+use crate::records::RecordsState;
+use crate::registry::ListingEffects;
 
 pub struct Application {
     port: u16,
@@ -111,13 +67,12 @@ impl Application {
             None => format!("http://{local}"),
         };
 
+        let records = web::Data::new(RecordsState::start(pool.clone())?);
+        let policy = web::Data::new(policy);
         let state = web::Data::new(AppState {
             hasher: PasswordHasher::new(settings.argon2)?,
             limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
-            policy,
             share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
-            access_log: crate::records::access_writer::AccessWriter::start(pool.clone())?,
-            status_lists: Default::default(),
             metrics: Arc::new(Metrics::new()?),
             verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
                 crate::auth::token_cache::DEFAULT_CAPACITY,
@@ -129,8 +84,10 @@ impl Application {
             settings: settings.clone(),
         });
         if settings.dispatcher.concurrency > 0 {
-            let dispatcher =
-                crate::issuers::dispatcher::Dispatcher::new(state.clone().into_inner())?;
+            let dispatcher = crate::issuers::dispatcher::Dispatcher::new(
+                state.clone().into_inner(),
+                records.clone().into_inner(),
+            )?;
             tokio::spawn(dispatcher.run());
         }
         tokio::spawn(crate::records::keys::refresh_published(
@@ -141,6 +98,9 @@ impl Application {
             tokio::spawn(db::checkpoint_sqlite(state.pool.clone()));
         }
         let metrics = web::Data::from(state.metrics.clone());
+        let verifier: web::Data<dyn BearerVerifier> =
+            web::Data::from(state.clone().into_inner() as Arc<dyn BearerVerifier>);
+        let listing = web::Data::new(listing_effects());
         let doc = api_doc();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
         let body_limit = settings.max_body_bytes;
@@ -149,6 +109,10 @@ impl Application {
             App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(records.clone())
+                .app_data(policy.clone())
+                .app_data(listing.clone())
                 .app_data(metrics.clone())
                 .app_data(route_table.clone())
                 .app_data(problems::json_config(body_limit))
@@ -214,12 +178,20 @@ pub fn load_policy(settings: &Settings) -> anyhow::Result<PolicyTable> {
     }
 }
 
+/// What removing a qualification from the list, or restoring it, does to its records: the
+/// registry sits below the records, so their operations are handed to it here.
+pub fn listing_effects() -> ListingEffects {
+    ListingEffects {
+        removed: crate::records::status::suspend_delisted,
+        restored: crate::records::status::reinstate_relisted,
+    }
+}
+
 /// Every route of the API, each module registering its own.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(crate::ops::health::healthz)
-        .service(crate::ops::health::readyz)
-        .service(crate::ops::health::metrics)
-        .configure(crate::auth::routes::configure)
+    cfg.service(crate::health::healthz)
+        .service(crate::health::readyz)
+        .service(crate::health::metrics)
         .configure(crate::holders::routes::configure)
         .configure(crate::accounts::routes::configure)
         .configure(crate::registry::routes::configure)

@@ -1,8 +1,11 @@
 //! Service accounts: agencies and administrators, who authenticate with OAuth2 client
 //! credentials.
 
-pub mod queries;
+mod queries;
 pub mod routes;
+pub mod token;
+
+pub use queries::{create_admin, name_of};
 
 use rand_core::{OsRng, RngCore};
 

@@ -18,7 +18,6 @@ pub struct ServiceAccountRow {
     pub kind: String,
     pub scopes: String,
     pub created_at: NaiveDateTime,
-    pub disabled_at: Option<NaiveDateTime>,
 }
 
 impl ServiceAccountRow {

@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{new_client_secret, queries, AccountKind};
+use crate::app::AppState;
 use crate::auth::extract::AGENCY_SCOPES;
 use crate::auth::Admin;
 use crate::db;
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_agency);
+    cfg.service(create_agency).service(super::token::token);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{AuditRow, Filter};
+use crate::app::AppState;
 use crate::auth::Admin;
 use crate::db;
 use crate::error::ApiError;
-use crate::registry::types::Page;
-use crate::startup::AppState;
+use crate::page::Page;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list);

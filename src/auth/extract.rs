@@ -10,7 +10,13 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::token::{AccessClaims, PrincipalKind, TokenError};
 use crate::error::ApiError;
-use crate::startup::AppState;
+
+/// Checks a bearer token. The application's shared state (`app::AppState`) implements it
+/// and `startup` registers it as `web::Data<dyn BearerVerifier>`: `auth` sits below the
+/// state it is read from, so it names a trait instead of the type.
+pub trait BearerVerifier: Send + Sync + 'static {
+    fn verify_bearer(&self, token: &str) -> Result<AccessClaims, TokenError>;
+}
 
 pub const SCOPE_ADMIN: &str = "admin";
 pub const SCOPE_RECORDS_READ: &str = "records:read";
@@ -58,9 +64,9 @@ pub struct Admin {
 }
 
 fn bearer_claims(req: &HttpRequest) -> Result<AccessClaims, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+    let verifier = req
+        .app_data::<web::Data<dyn BearerVerifier>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("BearerVerifier missing")))?;
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized(
             "missing_token",
@@ -79,16 +85,13 @@ fn bearer_claims(req: &HttpRequest) -> Result<AccessClaims, ApiError> {
                 "The Authorization header must be `Bearer <token>`.",
             )
         })?;
-    state
-        .tokens()
-        .verify_cached(&state.verified_tokens, token)
-        .map_err(|e| {
-            let code = match e {
-                TokenError::Expired => "token_expired",
-                _ => "invalid_token",
-            };
-            ApiError::unauthorized(code, e.to_string())
-        })
+    verifier.verify_bearer(token).map_err(|e| {
+        let code = match e {
+            TokenError::Expired => "token_expired",
+            _ => "invalid_token",
+        };
+        ApiError::unauthorized(code, e.to_string())
+    })
 }
 
 fn wrong_principal(expected: &str) -> ApiError {

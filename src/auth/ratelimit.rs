@@ -4,11 +4,13 @@
 //! of N instances an attacker gets at most N times the limit, which still bounds
 //! guessing; the limits themselves are configuration.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use actix_web::HttpRequest;
 
 use crate::error::ApiError;
 
@@ -88,6 +90,14 @@ impl LookupRateLimiter {
             }
         }
     }
+}
+
+/// The address a rate limit counts a request against.
+pub fn client_address(req: &HttpRequest) -> IpAddr {
+    // The peer address, not X-Forwarded-For: a header anyone can set must not pick the bucket.
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 #[cfg(test)]

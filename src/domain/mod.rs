@@ -1,6 +1,7 @@
 //! Plain types with no IO: identity kinds, countries, identity documents.
 
 pub mod identity;
+pub mod outcome;
 pub mod qualification;
 pub mod request_state;
 

@@ -1,5 +1,6 @@
-//! Certificate holders: registration and their own profile.
+//! Certificate holders: registration, login and their own profile.
 
-pub mod queries;
+pub mod login;
+mod queries;
 pub mod routes;
 pub mod types;

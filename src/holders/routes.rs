@@ -6,13 +6,15 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::queries;
 use super::types::{HolderView, RegisterHolder};
+use crate::app::AppState;
 use crate::auth::Holder;
 use crate::db;
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(register).service(me);
+    cfg.service(register)
+        .service(me)
+        .service(super::login::login);
 }
 
 /// Register a certificate holder account.

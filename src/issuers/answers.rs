@@ -11,9 +11,9 @@ use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::records::issue::Issuance;
-use crate::registry::queries::IssuingBodyRow;
-use crate::requests::queries as requests;
-use crate::requests::settle::{settle, Method, Settlement};
+use crate::registry::IssuingBodyRow;
+use crate::requests;
+use crate::requests::{settle, Method, Settlement};
 
 fn refused(e: protocol::ProtocolError) -> ApiError {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);

@@ -11,16 +11,17 @@ use rand_core::{OsRng, RngCore};
 use super::answers::{self, Applied};
 use super::client::Sent;
 use super::protocol::{self, Answer, AnswerBody, Outcome, VerificationRequest, REQUEST_TYP};
+use crate::app::AppState;
 use crate::db::schema::{holders, issuing_bodies, jobs, qualifications, verification_requests};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::records::credential::{Facts, HolderFacts};
 use crate::records::issue;
-use crate::registry::queries::{IssuingBodyRow, QualificationRow};
-use crate::requests::queries::{self as requests, Also, Outbound, RequestRow};
-use crate::requests::settle::Method;
-use crate::startup::AppState;
+use crate::records::RecordsState;
+use crate::registry::{IssuingBodyRow, QualificationRow};
+use crate::requests::Method;
+use crate::requests::{self, Also, Outbound, RequestRow};
 
 const MAX_BACKOFF_SECS: u64 = 300;
 
@@ -144,23 +145,19 @@ pub(super) fn prepare(
         callback_url: format!("{platform}/v1/issuer-callbacks"),
     };
     let first_sent_at = row.first_sent_at.unwrap_or_else(now);
+    let outbound = Outbound {
+        jti: &message.jti,
+        first_sent_at,
+    };
     if row.state() == RequestState::Submitted {
         let also = Also {
-            outbound: Some(Outbound {
-                jti: &message.jti,
-                first_sent_at,
-            }),
+            outbound: Some(outbound),
             ..Also::default()
         };
         let to = RequestState::AwaitingIssuer;
         requests::transition_with(conn, &row, to, None, "dispatcher", &also)?;
     } else {
-        diesel::update(verification_requests::table.find(&row.id))
-            .set((
-                verification_requests::last_request_jti.eq(&message.jti),
-                verification_requests::first_sent_at.eq(first_sent_at),
-            ))
-            .execute(conn)?;
+        requests::record_outbound(conn, &row.id, &outbound)?;
     }
     // What `conclude` reads of the row, as just written, without reading it again.
     let row = RequestRow {
@@ -226,7 +223,7 @@ pub(super) fn conclude_prebuilt(
     row: &RequestRow,
     facts: &Facts,
     (token, checked): (&str, Option<&Checked>),
-    state: &AppState,
+    (state, records): (&AppState, &RecordsState),
 ) -> bool {
     let Some(Ok((body, answer))) = checked else {
         return false;
@@ -248,11 +245,11 @@ pub(super) fn conclude_prebuilt(
     let Some(confirming) = settlement.confirming() else {
         return false;
     };
-    let iss = state.issuance();
+    let iss = records.issuance(state);
     let id = uuid::Uuid::new_v4().to_string();
     // No status list remembered yet (the first records of a process), or a record that
     // cannot be built: the usual way, which reports why.
-    let Ok(Some(prebuilt)) = issue::prebuild(&iss, row, facts, &id, method.as_str()) else {
+    let Ok(Some(prebuilt)) = issue::prebuild(&iss, row.claim(), facts, &id, method.as_str()) else {
         return false;
     };
     let written = write_transaction(conn, |conn| {
@@ -260,7 +257,7 @@ pub(super) fn conclude_prebuilt(
         if answers::store(conn, body, answer, token)?.is_some() {
             return Err(unused());
         }
-        issue::issue_prebuilt(conn, &iss, row, prebuilt, confirming)?.ok_or_else(unused)
+        requests::issue_prebuilt(conn, &iss, row, prebuilt, confirming)?.ok_or_else(unused)
     });
     state.metrics.prebuilt(written.is_ok());
     match written {
@@ -281,7 +278,7 @@ pub(super) fn conclude(
     job_id: &str,
     attempts: i32,
     (sent, checked): (Sent, Option<Checked>),
-    state: &AppState,
+    (state, records): (&AppState, &RecordsState),
 ) -> Result<(), ApiError> {
     let settings = &state.settings.dispatcher;
     let platform = state.public_url.as_str();
@@ -305,7 +302,7 @@ pub(super) fn conclude(
                 Ok((body, answer)) => {
                     let applied = super::answers::apply(
                         conn,
-                        &state.issuance(),
+                        &records.issuance(state),
                         &body,
                         &answer,
                         &token,

@@ -6,10 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::answers::{self, Applied};
+use crate::app::AppState;
 use crate::db::{self, write_transaction};
 use crate::error::ApiError;
-use crate::requests::settle::Method;
-use crate::startup::AppState;
+use crate::records::RecordsState;
+use crate::requests::Method;
 
 pub const CALLBACK_LIMIT_BYTES: usize = 16 * 1024;
 
@@ -37,6 +38,7 @@ pub struct CallbackAccepted {
 pub async fn callback(
     req: HttpRequest,
     state: web::Data<AppState>,
+    records: web::Data<RecordsState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req
@@ -61,7 +63,7 @@ pub async fn callback(
         // Signatures are checked before the write lock is taken (no writer waits on them).
         let (issuer, answer) = answers::verify(conn, &token, &shared.public_url)?;
         write_transaction(conn, |conn| {
-            let issuance = shared.issuance();
+            let issuance = records.issuance(&shared);
             answers::apply(
                 conn,
                 &issuance,

@@ -17,13 +17,14 @@ use super::attempt::{
     check_answer, conclude, conclude_prebuilt, prepare, secs, sign_request, Prepared,
 };
 use super::client::{IssuerClient, Sent};
+use crate::app::AppState;
 use crate::db::pg_sql::PgSql;
-use crate::db::schema::{jobs, verification_requests};
+use crate::db::schema::jobs;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::requests::queries::{self as requests, RequestRow};
-use crate::startup::AppState;
+use crate::records::RecordsState;
+use crate::requests;
 
 /// Added to the lease beyond the call timeouts: time for the commits before and after a call.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
@@ -100,6 +101,7 @@ fn claim_due(
 
 pub struct Dispatcher {
     state: Arc<AppState>,
+    records: Arc<RecordsState>,
     client: IssuerClient,
     owner: String,
     per_issuer: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -110,7 +112,7 @@ fn now() -> NaiveDateTime {
 }
 
 impl Dispatcher {
-    pub fn new(state: Arc<AppState>) -> anyhow::Result<Arc<Self>> {
+    pub fn new(state: Arc<AppState>, records: Arc<RecordsState>) -> anyhow::Result<Arc<Self>> {
         let settings = &state.settings;
         let client = IssuerClient::new(settings.dispatcher.timeout, settings.allow_http_issuers)?;
         Ok(Arc::new(Self {
@@ -118,6 +120,7 @@ impl Dispatcher {
             owner: uuid::Uuid::new_v4().to_string(),
             per_issuer: Mutex::new(HashMap::new()),
             state,
+            records,
         }))
     }
 
@@ -271,16 +274,17 @@ impl Dispatcher {
         let sent = self.client.send(&base_url, token).await;
         drop(permit);
         let (job_id, attempts) = (job.id.clone(), job.attempts);
-        let state = self.state.clone();
+        let (state, records) = (self.state.clone(), self.records.clone());
         db::run(&self.state.pool, move |conn| {
+            let running = (state.as_ref(), records.as_ref());
             let checked = check_answer(conn, &sent, &state.public_url);
             if let Sent::Answer(token) = &sent {
-                if conclude_prebuilt(conn, &row, &facts, (token, checked.as_ref()), &state) {
+                if conclude_prebuilt(conn, &row, &facts, (token, checked.as_ref()), running) {
                     return Ok(());
                 }
             }
             write_transaction(conn, |conn| {
-                conclude(conn, &row, &job_id, attempts, (sent, checked), &state)
+                conclude(conn, &row, &job_id, attempts, (sent, checked), running)
             })
         })
         .await
@@ -290,20 +294,9 @@ impl Dispatcher {
     async fn expire_old(&self) -> Result<(), ApiError> {
         let cutoff = now() - secs(self.state.settings.dispatcher.request_ttl);
         db::run(&self.state.pool, move |conn| {
-            let open = [
-                RequestState::Submitted,
-                RequestState::AwaitingIssuer,
-                RequestState::ManualReview,
-            ]
-            .map(RequestState::as_str);
             loop {
                 let expired = write_transaction(conn, |conn| {
-                    let rows: Vec<RequestRow> = verification_requests::table
-                        .filter(verification_requests::state.eq_any(open))
-                        .filter(verification_requests::created_at.lt(cutoff))
-                        .select(RequestRow::as_select())
-                        .limit(EXPIRY_BATCH)
-                        .load(conn)?;
+                    let rows = requests::open_before(conn, cutoff, EXPIRY_BATCH)?;
                     for row in &rows {
                         // `transition` also deletes the request's job.
                         requests::transition(

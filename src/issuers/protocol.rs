@@ -35,23 +35,7 @@ pub struct VerificationRequest {
     pub callback_url: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Confirmed,
-    NotFound,
-    Mismatch,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Confirmed => "confirmed",
-            Self::NotFound => "not_found",
-            Self::Mismatch => "mismatch",
-        }
-    }
-}
+pub use crate::domain::outcome::Outcome;
 
 /// The certificate as the issuing body knows it; a record's name and dates come from here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! Operations: logs, metrics, health and readiness.
+//! Operations: logs and metrics, low in the tree so the shared state can hold them (the
+//! health and metrics routes are `health`).
 
-pub mod health;
 pub mod metrics;
 pub mod telemetry;

@@ -13,8 +13,8 @@ use crate::db::schema::{holders, qualifications};
 use crate::db::DbConnection;
 use crate::domain::qualification::{Category, Equivalence, TitleLevel};
 use crate::domain::IdentityKind;
-use crate::records::queries::RecordRow;
 use crate::records::types::RecordStatus as LiveStatus;
+use crate::records::RecordRow;
 
 type QualificationColumns = (
     bool,

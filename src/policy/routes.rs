@@ -8,15 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{decide, queries, record_services, DecideError, Decision, Facts, RecordServices};
 use super::{PolicyTable, Service, ServiceCode, Source};
+use crate::app::AppState;
 use crate::auth::extract::{Agency, SCOPE_ELIGIBILITY_CHECK};
 use crate::cache;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::qualification::Category;
 use crate::error::{ApiError, FieldError};
-use crate::records::queries::{self as records, RecordRow};
 use crate::records::share_code::ShareCode;
 use crate::records::types::AccessVia;
-use crate::startup::AppState;
+use crate::records::{self, RecordRow};
 
 /// The table changes only with a deployment; an hour of caching is safe with the ETag.
 const MAX_AGE_SECS: u32 = 3600;
@@ -52,7 +52,7 @@ pub struct ServicesPage<'a> {
 #[get("/v1/policy/services")]
 pub async fn list_services(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    policy: web::Data<PolicyTable>,
     query: web::Query<ServicesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let category = match query.category.as_deref() {
@@ -61,7 +61,7 @@ pub async fn list_services(
             ApiError::bad_request("invalid_query", "category must be A, B, C or D.")
         })?),
     };
-    let table: &PolicyTable = &state.policy;
+    let table: &PolicyTable = &policy;
     let page = ServicesPage {
         policy_version: table.policy_version(),
         source: table.source(),
@@ -161,6 +161,7 @@ impl EligibilityRequest {
 #[post("/v1/eligibility")]
 pub async fn eligibility(
     state: web::Data<AppState>,
+    policy: web::Data<PolicyTable>,
     agency: Agency,
     body: web::Json<EligibilityRequest>,
 ) -> Result<web::Json<Decision>, ApiError> {
@@ -174,14 +175,13 @@ pub async fn eligibility(
             .share_code_limiter
             .check(&format!("agency:{}", agency.id))?;
     }
-    let app = state.clone();
     let decision = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let record = find_record(conn, &target)?;
             let subject = queries::subject_of(conn, &record, shanghai_today())?;
-            let decision = decide(&app.policy, service.as_str(), &subject, &body.facts)
-                .map_err(decide_error)?;
-            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
+            let decision =
+                decide(&policy, service.as_str(), &subject, &body.facts).map_err(decide_error)?;
+            let name = crate::accounts::name_of(conn, &agency.id)?;
             let via = match target {
                 Target::Id(_) => AccessVia::Eligibility,
                 Target::Code(_) => AccessVia::ShareCode,
@@ -206,18 +206,18 @@ pub async fn eligibility(
 #[get("/v1/records/{id}/services")]
 pub async fn services_of_record(
     state: web::Data<AppState>,
+    policy: web::Data<PolicyTable>,
     agency: Agency,
     id: web::Path<String>,
 ) -> Result<web::Json<RecordServices>, ApiError> {
     agency.require(SCOPE_ELIGIBILITY_CHECK)?;
     let target = Target::Id(id.into_inner());
-    let app = state.clone();
     let listing = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let record = find_record(conn, &target)?;
             let subject = queries::subject_of(conn, &record, shanghai_today())?;
-            let listing = record_services(&app.policy, &record.id, &subject);
-            let name = crate::accounts::queries::name_of(conn, &agency.id)?;
+            let listing = record_services(&policy, &record.id, &subject);
+            let name = crate::accounts::name_of(conn, &agency.id)?;
             let purpose = "eligibility: services";
             records::log_access(
                 conn,

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 use super::queries;
 use super::status;
 use super::types::{RecordView, StatusAction};
+use crate::app::AppState;
 use crate::auth::extract::Admin;
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(suspend).service(reinstate).service(revoke);

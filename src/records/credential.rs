@@ -17,8 +17,7 @@ use super::queries::RecordRow;
 use crate::auth::keys::PlatformKey;
 use crate::db::schema::holders;
 use crate::error::ApiError;
-use crate::registry::queries::{IssuingBodyRow, QualificationRow};
-use crate::requests::queries::RequestRow;
+use crate::registry::{IssuingBodyRow, QualificationRow};
 
 /// What a record says of its holder.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -30,6 +29,18 @@ pub struct HolderFacts {
     pub identity_document_hmac: String,
     /// The identity document, sealed with the PII key; the credential holds a salted digest.
     pub identity_document_sealed: Option<String>,
+}
+
+/// What a record says of the request it answers: the certificate as the holder entered
+/// it. The requests module makes one of its rows (records sit below requests).
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub request_id: &'a str,
+    pub holder_id: &'a str,
+    pub qualification_id: &'a str,
+    pub certificate_number: &'a str,
+    pub issued_on: chrono::NaiveDate,
+    pub expires_on: Option<chrono::NaiveDate>,
 }
 
 /// Everything a record is built from besides the request itself.
@@ -52,7 +63,7 @@ pub struct Draft<'a> {
 /// The signed record, on the given revocation and suspension list entries.
 pub fn build(
     iss: &Issuance<'_>,
-    request: &RequestRow,
+    request: Claim<'_>,
     facts: &Facts,
     draft: &Draft<'_>,
     (revocation, suspension): (&(String, i64), &(String, i64)),
@@ -115,7 +126,7 @@ pub fn build(
             "verification": {
                 "method": draft.method,
                 "confirmedAt": rfc3339(valid_from),
-                "requestId": request.id,
+                "requestId": request.request_id,
             },
         },
         "credentialStatus": [
@@ -135,9 +146,9 @@ pub fn build(
     .map_err(ApiError::internal)?;
     Ok(RecordRow {
         id: draft.id.to_owned(),
-        request_id: request.id.clone(),
-        holder_id: request.holder_id.clone(),
-        qualification_id: request.qualification_id.clone(),
+        request_id: request.request_id.to_owned(),
+        holder_id: request.holder_id.to_owned(),
+        qualification_id: request.qualification_id.to_owned(),
         identity_document_hmac: holder.identity_document_hmac.clone(),
         nationality: holder.nationality.clone(),
         status: "valid".into(),

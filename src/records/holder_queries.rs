@@ -146,7 +146,7 @@ pub fn read_by_share_code(
     let Some(record) = queries::find_by_share_code(conn, code)? else {
         return Ok(None);
     };
-    let name = crate::accounts::queries::name_of(conn, &agency.id)?;
+    let name = crate::accounts::name_of(conn, &agency.id)?;
     queries::log_access(conn, &record, agency, &name, AccessVia::ShareCode, purpose)?;
     Ok(Some(record))
 }
@@ -179,7 +179,7 @@ pub fn search(
     if found.is_empty() {
         return Ok(found);
     }
-    let name = crate::accounts::queries::name_of(conn, &agency.id)?;
+    let name = crate::accounts::name_of(conn, &agency.id)?;
     for record in &found {
         queries::log_access(
             conn,

@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use super::holder_queries::{self as hq, AccessRow};
 use super::share_code::ShareCode;
 use super::types::{AccessVia, RecordView};
+use crate::app::AppState;
 use crate::auth::Holder;
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::registry::types::Page;
-use crate::requests::routes::ListParams;
-use crate::startup::AppState;
+use crate::page::ListParams;
+use crate::page::Page;
 
 pub const MAX_SHARE_DAYS: i64 = 180;
 

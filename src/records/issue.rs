@@ -1,14 +1,10 @@
 //! Issuing a record: stored inside the transaction that confirms the request, which then
 //! becomes `issued` (DESIGN.md, "States": exactly one record per request, even across
 //! kill -9). It is built and signed there too, or, for the dispatcher's synchronous
-//! confirmations, just before ([`prebuild`], [`issue_prebuilt`]).
+//! confirmations, just before ([`prebuild`], [`store_prebuilt`]). The request's guarded
+//! move to `issued` is the requests module's (`requests::issue`): it calls these after it.
 
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
-use rand_core::{OsRng, RngCore};
-use serde_json::json;
-
-use super::credential::{self, Draft, Facts, HolderFacts};
+use super::credential::{self, Claim, Draft, Facts, HolderFacts};
 use super::queries::RecordRow;
 use super::{did, status_list};
 use crate::auth::keys::KeyRing;
@@ -17,11 +13,11 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::domain::identity::PiiKey;
-use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::registry::queries::{IssuingBodyRow, QualificationRow};
-use crate::requests::queries::{self as requests, Also, RequestRow, Step};
-use crate::requests::settle::Confirming;
+use crate::registry::{IssuingBodyRow, QualificationRow};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand_core::{OsRng, RngCore};
 
 /// What issuing needs from the running service.
 #[derive(Clone, Copy)]
@@ -67,26 +63,20 @@ impl Issuance<'_> {
     }
 }
 
-/// Moves the request through `confirmed` to `issued`, and builds, signs and stores its
-/// record.
+/// Builds, signs and stores the record `id` of `request`, once the request has moved to
+/// `issued` in this transaction.
 pub fn issue(
     conn: &mut DbConnection,
     iss: &Issuance<'_>,
-    request: &RequestRow,
+    request: Claim<'_>,
+    id: &str,
     method: &str,
-    confirming: Confirming<'_>,
 ) -> Result<RecordRow, ApiError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let key = iss.keys.active();
-    // The guarded state change comes first: of two transactions confirming one request,
-    // the second waits here and is refused, before it has built anything. The request is
-    // written once, straight to `issued`; its history shows both states.
-    confirm(conn, request, &id, &key.kid, confirming)?;
-    let facts = read_facts(conn, &request.id)?;
+    let facts = read_facts(conn, request.request_id)?;
     let draft = Draft {
-        id: &id,
+        id,
         now: chrono::Utc::now().naive_utc(),
-        key,
+        key: iss.keys.active(),
         method,
     };
     draw_and_store(conn, iss, request, &facts, &draft, 0)
@@ -99,7 +89,7 @@ pub fn issue(
 fn draw_and_store(
     conn: &mut DbConnection,
     iss: &Issuance<'_>,
-    request: &RequestRow,
+    request: Claim<'_>,
     facts: &Facts,
     draft: &Draft<'_>,
     first: usize,
@@ -124,8 +114,21 @@ fn draw_and_store(
 /// A record built and signed before its confirming transaction, for [`issue_prebuilt`].
 pub struct Prebuilt<'a> {
     record: RecordRow,
+    request: Claim<'a>,
     facts: &'a Facts,
     draft: Draft<'a>,
+}
+
+impl Prebuilt<'_> {
+    /// The record's id.
+    pub fn id(&self) -> &str {
+        &self.record.id
+    }
+
+    /// The key that signed it.
+    pub fn kid(&self) -> &str {
+        &self.record.kid
+    }
 }
 
 /// Builds the record of `request` on blindly drawn indices of the remembered newest lists
@@ -133,7 +136,7 @@ pub struct Prebuilt<'a> {
 /// the usual way then reads them.
 pub fn prebuild<'a>(
     iss: &Issuance<'a>,
-    request: &RequestRow,
+    request: Claim<'a>,
     facts: &'a Facts,
     id: &'a str,
     method: &'a str,
@@ -154,66 +157,30 @@ pub fn prebuild<'a>(
     let record = credential::build(iss, request, facts, &draft, (&entries.0, &entries.1))?;
     Ok(Some(Prebuilt {
         record,
+        request,
         facts,
         draft,
     }))
 }
 
-/// [`issue`] with a [`prebuild`] record: None, with the transaction to be rolled back,
-/// when the request changed meanwhile. Should its blind draw have lost, the draws after it
-/// probe, as in [`issue`].
-pub fn issue_prebuilt(
+/// Stores a [`prebuild`] record, once the request has moved to `issued` in this
+/// transaction. Should its blind draw have lost, the draws after it probe, as in [`issue`].
+pub fn store_prebuilt(
     conn: &mut DbConnection,
     iss: &Issuance<'_>,
-    request: &RequestRow,
     prebuilt: Prebuilt<'_>,
-    confirming: Confirming<'_>,
-) -> Result<Option<RecordRow>, ApiError> {
+) -> Result<RecordRow, ApiError> {
     let Prebuilt {
         record,
+        request,
         facts,
         draft,
     } = prebuilt;
-    match confirm(conn, request, &record.id, &record.kid, confirming) {
-        Ok(()) if insert_unless_taken(conn, &record)? => Ok(Some(record)),
-        Ok(()) => draw_and_store(conn, iss, request, facts, &draft, 1).map(Some),
-        Err(e) if e.code == requests::STATE_CHANGED_CODE => Ok(None),
-        Err(e) => Err(e),
+    if insert_unless_taken(conn, &record)? {
+        Ok(record)
+    } else {
+        draw_and_store(conn, iss, request, facts, &draft, 1)
     }
-}
-
-/// The guarded move through `confirmed` to `issued`, with the audit row of the record.
-fn confirm(
-    conn: &mut DbConnection,
-    request: &RequestRow,
-    record_id: &str,
-    kid: &str,
-    confirming: Confirming<'_>,
-) -> Result<(), ApiError> {
-    let also = Also {
-        decision: Some(confirming.decision),
-        then: Some(Step {
-            state: RequestState::Issued,
-            reason: None,
-            actor: "system",
-        }),
-        audit: Some(crate::audit::Entry {
-            actor: "system",
-            action: "record.issued",
-            subject: Some(record_id),
-            details: json!({"request_id": request.id, "kid": kid}),
-        }),
-        ..Also::default()
-    };
-    let confirmed = RequestState::Confirmed;
-    requests::transition_with(
-        conn,
-        request,
-        confirmed,
-        confirming.reason,
-        confirming.actor,
-        &also,
-    )
 }
 
 /// The holder, the qualification and its body of a request, in one query.

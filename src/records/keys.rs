@@ -201,7 +201,7 @@ fn decode_public(b64: &str) -> anyhow::Result<VerifyingKey> {
 pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Keeps the key ring's published set in step with the database.
-pub async fn refresh_published(state: std::sync::Arc<crate::startup::AppState>) {
+pub async fn refresh_published(state: std::sync::Arc<crate::app::AppState>) {
     let pool = state.pool.clone();
     let publish = |keys: Vec<VerifyingKey>| {
         if let Err(e) = state.keys.publish(&keys) {

@@ -11,13 +11,13 @@ use super::holder_routes::parse_code;
 use super::queries::RecordRow;
 use super::routes::{respond, ReadParams};
 use super::types::{RecordStatus, RecordView};
+use crate::app::AppState;
 use crate::auth::extract::{Agency, SCOPE_RECORDS_READ, SCOPE_RECORDS_SEARCH};
 use crate::db::{self, write_transaction};
 use crate::domain::country_code;
 use crate::domain::identity::{normalize_number, IdentityDocument};
 use crate::error::{ApiError, FieldError};
-use crate::registry::types::Page;
-use crate::startup::AppState;
+use crate::page::Page;
 
 pub const MAX_PURPOSE_CHARS: usize = 500;
 
@@ -88,7 +88,7 @@ pub async fn check_share_code(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = crate::auth::routes::client_address(&req);
+    let address = crate::auth::ratelimit::client_address(&req);
     state.share_code_limiter.check(&address.to_string())?;
     let code = parse_code(&code)?;
     let row = db::run(&state.pool, move |conn| {

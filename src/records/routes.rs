@@ -9,16 +9,17 @@ use utoipa::IntoParams;
 use super::queries::RecordRow;
 use super::types::{AccessVia, RecordView};
 use super::{did, jose, proof, status_list};
+use crate::app::AppState;
 use crate::auth::extract::{Agency, SCOPE_RECORDS_READ};
 use crate::db;
 use crate::db::schema::{records, status_lists};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(record)
         .service(status_list_credential)
-        .service(did_document);
+        .service(did_document)
+        .service(jwks);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -38,6 +39,7 @@ pub struct ReadParams {
 pub async fn record(
     req: HttpRequest,
     state: web::Data<AppState>,
+    running: web::Data<super::RecordsState>,
     agency: Agency,
     id: web::Path<String>,
     params: web::Query<ReadParams>,
@@ -47,7 +49,7 @@ pub async fn record(
     let id = id.into_inner();
     // Read and logged together, grouped with other reads into one commit; answered only
     // once the log is committed.
-    let row = state
+    let row = running
         .access_log
         .read(id, agency, AccessVia::Id, purpose)
         .await?
@@ -153,4 +155,14 @@ pub async fn did_document(state: web::Data<AppState>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/did+json")
         .json(did::document(&did, &state.keys.published()))
+}
+
+/// The platform's public signing keys as a JWK set: they verify access tokens now, and
+/// protocol messages and records once those are issued.
+#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = crate::auth::keys::JwkSet)))]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(state.keys.jwks())
 }

@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 
 use super::input::{IssuingBodyInput, ListVersionInput, QualificationInput, UrlPolicy};
 use super::types::{IssuingBodyView, ListVersion, PublicJwk, QualificationView};
-use super::{queries, store};
+use super::{queries, store, ListingEffects};
+use crate::app::AppState;
 use crate::auth::Admin;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_list_version)
@@ -275,6 +275,7 @@ pub struct RemoveRequest {
 #[post("/v1/admin/qualifications/{id}/remove")]
 pub async fn remove_qualification(
     state: web::Data<AppState>,
+    effects: web::Data<ListingEffects>,
     admin: Admin,
     id: web::Path<String>,
     body: web::Json<RemoveRequest>,
@@ -299,6 +300,7 @@ pub async fn remove_qualification(
             &current,
             Some((list_version.trim(), &reason)),
             &admin.id,
+            &effects,
         )?;
         qualification_view(conn, &current.0.id)
     })
@@ -312,13 +314,14 @@ pub async fn remove_qualification(
 #[post("/v1/admin/qualifications/{id}/restore")]
 pub async fn restore_qualification(
     state: web::Data<AppState>,
+    effects: web::Data<ListingEffects>,
     admin: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = write(&state, move |conn| {
         let current = queries::find_qualification(conn, &id)?
             .ok_or_else(|| ApiError::not_found("No such qualification."))?;
-        store::set_listing(conn, &current, None, &admin.id)?;
+        store::set_listing(conn, &current, None, &admin.id, &effects)?;
         qualification_view(conn, &current.0.id)
     })
     .await?;

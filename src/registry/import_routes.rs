@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use super::import::{self, ImportReport, RegistryDocument};
 use super::input::UrlPolicy;
+use crate::app::AppState;
 use crate::auth::Admin;
 use crate::db::{self, write_transaction};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// Imports are whole lists; they get their own, larger body limit.
 pub const IMPORT_LIMIT_BYTES: usize = 32 * 1024 * 1024;

@@ -4,11 +4,12 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::queries;
 use super::search::{self, SearchParams};
-use super::types::{IssuingBodyView, ListVersion, Page, QualificationDetail, QualificationView};
+use super::types::{IssuingBodyView, ListVersion, QualificationDetail, QualificationView};
+use crate::app::AppState;
 use crate::cache;
 use crate::db;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::page::Page;
 
 /// Public registry data changes rarely; a minute of caching spares the database.
 const MAX_AGE_SECS: u32 = 60;

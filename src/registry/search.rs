@@ -7,12 +7,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::queries::{IssuingBodyRow, QualificationRow};
-use super::types::{Page, QualificationView};
+use super::types::QualificationView;
 use crate::db::schema::{issuing_bodies, qualifications};
 use crate::db::DbConnection;
 use crate::domain::country_code;
 use crate::domain::qualification::Category;
 use crate::error::{ApiError, FieldError};
+use crate::page::Page;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;

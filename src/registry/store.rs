@@ -320,6 +320,7 @@ pub fn set_listing(
     current: &(QualificationRow, IssuingBodyRow),
     removal: Option<(&str, &str)>,
     actor: &str,
+    effects: &super::ListingEffects,
 ) -> Result<QualificationRow, ApiError> {
     let (row, body) = current;
     match (removal, row.status.as_str()) {
@@ -375,9 +376,9 @@ pub fn set_listing(
     )?;
     let who = format!("admin:{actor}");
     if removal.is_some() {
-        crate::records::status::suspend_delisted(conn, &row.id, &who)?;
+        (effects.removed)(conn, &row.id, &who)?;
     } else {
-        crate::records::status::reinstate_relisted(conn, &row.id, &who)?;
+        (effects.restored)(conn, &row.id, &who)?;
     }
     Ok(updated)
 }

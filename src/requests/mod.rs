@@ -1,9 +1,17 @@
 //! Verification requests: holders apply, follow, withdraw; admins review.
 
+mod issuing;
 mod opening;
-pub mod queries;
+mod queries;
 pub mod review;
 pub mod routes;
 pub mod settle;
 pub mod transition;
 pub mod types;
+
+pub use issuing::issue_prebuilt;
+pub use queries::{
+    find, open_before, record_outbound, transition, transition_with, Also, Outbound, RequestRow,
+    Step,
+};
+pub use settle::{settle, Confirming, Method, Settlement};

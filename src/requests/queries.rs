@@ -11,9 +11,7 @@ use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 
 pub use super::opening::{draft, insert};
-pub use super::transition::{
-    transition, transition_with, Also, Decision, Outbound, Step, STATE_CHANGED_CODE,
-};
+pub use super::transition::{transition, transition_with, Also, Decision, Outbound, Step};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = verification_requests)]
@@ -79,6 +77,41 @@ fn history(conn: &mut DbConnection, id: &str, for_holder: bool) -> QueryResult<V
             Some(HistoryItem { state, at, reason })
         })
         .collect())
+}
+
+/// Up to `limit` requests still open that were made before `cutoff` (the expiry sweep).
+pub fn open_before(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
+    let open = [
+        RequestState::Submitted,
+        RequestState::AwaitingIssuer,
+        RequestState::ManualReview,
+    ]
+    .map(RequestState::as_str);
+    verification_requests::table
+        .filter(verification_requests::state.eq_any(open))
+        .filter(verification_requests::created_at.lt(cutoff))
+        .select(RequestRow::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Notes a call to the issuing body about a request that is already `awaiting_issuer` (a
+/// re-ask): its message id and when the first call went out.
+pub fn record_outbound(
+    conn: &mut DbConnection,
+    request_id: &str,
+    outbound: &Outbound<'_>,
+) -> QueryResult<usize> {
+    diesel::update(verification_requests::table.find(request_id))
+        .set((
+            verification_requests::last_request_jti.eq(outbound.jti),
+            verification_requests::first_sent_at.eq(outbound.first_sent_at),
+        ))
+        .execute(conn)
 }
 
 pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestView> {

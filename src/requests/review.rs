@@ -6,16 +6,18 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::queries;
-use super::routes::{page_of, ListParams};
+use super::routes::page_of;
 use super::settle::{settle, Method, Settlement};
 use super::types::AdminRequestView;
+use crate::app::AppState;
 use crate::auth::Admin;
 use crate::db::{self, write_transaction};
+use crate::domain::outcome::Outcome;
 use crate::domain::request_state::RequestState;
 use crate::error::{ApiError, FieldError};
-use crate::issuers::protocol::Outcome;
-use crate::registry::types::Page;
-use crate::startup::AppState;
+use crate::page::ListParams;
+use crate::page::Page;
+use crate::records::RecordsState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(queue).service(decide);
@@ -61,6 +63,7 @@ pub struct Decision {
 #[post("/v1/admin/verification-requests/{id}/decision")]
 pub async fn decide(
     state: web::Data<AppState>,
+    records: web::Data<RecordsState>,
     admin: Admin,
     id: web::Path<String>,
     body: web::Json<Decision>,
@@ -111,7 +114,7 @@ pub async fn decide(
                 actor: &admin.id,
                 note: Some(&note),
             };
-            settle(conn, &shared.issuance(), &row, &settlement)?;
+            settle(conn, &records.issuance(&shared), &row, &settlement)?;
             crate::audit::append(
                 conn,
                 &crate::audit::Entry {

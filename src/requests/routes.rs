@@ -5,20 +5,18 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::queries::{self, RequestRow};
 use super::types::{CreateRequest, HistoryItem, RequestView};
+use crate::app::AppState;
 use crate::auth::Holder;
 use crate::db::schema::{evidence, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
 use crate::error::{ApiError, FieldError};
 use crate::idempotency::{self, Begin, Completion, Stored};
-use crate::registry::queries as registry;
-use crate::registry::types::Page;
-use crate::startup::AppState;
+use crate::page::{ListParams, Page};
+use crate::registry;
 
 pub const EVIDENCE_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
@@ -133,25 +131,6 @@ pub async fn create(
     })
     .await?;
     Ok(stored.response())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    pub cursor: Option<String>,
-    /// 1 to 100; default 20.
-    pub limit: Option<i64>,
-}
-
-impl ListParams {
-    pub fn checked_limit(&self) -> Result<i64, ApiError> {
-        let limit = self.limit.unwrap_or(20);
-        if (1..=100).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(ApiError::bad_request("invalid_query", "limit is 1 to 100."))
-        }
-    }
 }
 
 /// Turns `limit + 1` rows into a page: the extra row only tells that another page exists.

@@ -3,9 +3,9 @@
 
 use super::queries::{self, Also, Decision, RequestRow};
 use crate::db::DbConnection;
+use crate::domain::outcome::Outcome;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::issuers::protocol::Outcome;
 use crate::records::issue::Issuance;
 
 /// How the platform came to know the outcome (a record's `verification.method`).
@@ -65,8 +65,7 @@ pub fn settle(
     if let Some(confirming) = s.confirming() {
         // DESIGN.md: `confirmed → issued` in the confirming transaction, so a confirmed
         // request never lacks its record and never gets two.
-        let record =
-            crate::records::issue::issue(conn, issuance, row, s.method.as_str(), confirming)?;
+        let record = super::issuing::issue(conn, issuance, row, s.method.as_str(), confirming)?;
         tracing::info!(request_id = %row.id, record_id = %record.id, "record issued");
     } else {
         let also = Also {

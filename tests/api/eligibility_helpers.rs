@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use certverify::db::schema::{holders, qualifications, records};
-use certverify::records::queries as record_queries;
+use certverify::records as record_queries;
 use certverify::sim::Mode;
 use chrono::NaiveDate;
 use diesel::prelude::*;

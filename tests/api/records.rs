@@ -332,8 +332,8 @@ async fn an_insert_refused_by_a_unique_index_reports_taken_and_leaves_the_transa
     let r = issued_record().await;
     let (taken, still_usable) = r.w.app.with_db(|conn| {
         certverify::db::write_transaction(conn, |conn| -> QueryResult<(bool, i64)> {
-            let existing = certverify::records::queries::find(conn, &r.record_id)?.unwrap();
-            let rival = certverify::records::queries::RecordRow {
+            let existing = certverify::records::find(conn, &r.record_id)?.unwrap();
+            let rival = certverify::records::RecordRow {
                 id: uuid::Uuid::new_v4().to_string(),
                 ..existing
             };

@@ -4,10 +4,10 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
 use crate::ops::metrics::Metrics;
-use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

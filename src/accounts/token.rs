@@ -1,96 +1,19 @@
-//! `POST /v1/auth/login` (holders) and `POST /v1/oauth/token` (service accounts).
-
-use std::net::{IpAddr, Ipv4Addr};
+//! `POST /v1/oauth/token`: client credentials (agencies and admins) → an access token.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::token::PrincipalKind;
-use crate::accounts::queries as accounts;
+use super::queries as accounts;
+use crate::app::AppState;
+use crate::auth::grant::{no_store, TokenResponse};
+use crate::auth::ratelimit::client_address;
+use crate::auth::token::PrincipalKind;
 use crate::db;
 use crate::error::ApiError;
-use crate::holders::queries as holders;
-use crate::startup::AppState;
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(login).service(token).service(jwks);
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Seconds until the token expires.
-    pub expires_in: i64,
-    /// Space-separated scopes (client-credentials tokens only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-}
-
-pub fn client_address(req: &HttpRequest) -> IpAddr {
-    // The peer address, not X-Forwarded-For: a header anyone can set must not pick the bucket.
-    req.peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// Log a holder in: email and password → an access token.
-#[utoipa::path(
-    tag = "auth", security(()),
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = TokenResponse),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json", description = "Wrong email or password"),
-        (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many attempts; see Retry-After"),
-    )
-)]
-#[post("/v1/auth/login")]
-pub async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { email, password } = body.into_inner();
-    state.limiter.check(email.trim(), client_address(&req))?;
-    let row = db::run(&state.pool, move |conn| {
-        Ok(holders::find_by_email(conn, &email)?)
-    })
-    .await?;
-    let hasher = state.hasher.clone();
-    let stored = row.as_ref().map(|r| r.password_hash.clone());
-    let matched = web::block(move || hasher.verify(&password, stored.as_deref()))
-        .await
-        .map_err(ApiError::internal)?;
-    let holder = row.filter(|_| matched).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "Wrong email or password.",
-        )
-    })?;
-    let ttl = state.token_ttl_secs();
-    let access_token = state
-        .tokens()
-        .issue(&holder.id, PrincipalKind::Holder, "holder", None, ttl)
-        .map_err(ApiError::internal)?;
-    Ok(no_store(HttpResponse::Ok()).json(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: ttl,
-        scope: None,
-    }))
-}
 
 /// The client-credentials form of RFC 6749 §4.4.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -131,11 +54,6 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> HttpRespon
         detail: description.to_owned(),
         code: error.to_owned(),
     })
-}
-
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    builder.insert_header((header::CACHE_CONTROL, "no-store"));
-    builder
 }
 
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1: each part form-urlencoded).
@@ -283,14 +201,4 @@ pub async fn token(
         expires_in: ttl,
         scope: Some(scope),
     }))
-}
-
-/// The platform's public signing keys as a JWK set: they verify access tokens now, and
-/// protocol messages and records once those are issued.
-#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = super::keys::JwkSet)))]
-#[get("/.well-known/jwks.json")]
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(state.keys.jwks())
 }
