@@ -5,8 +5,7 @@
 
 use serde_json::json;
 
-use super::queries::{self, Also, RequestRow, Step};
-use super::settle::Confirming;
+use super::queries::{self, Also, Decision, RequestRow, Step};
 use super::transition::STATE_CHANGED_CODE;
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
@@ -94,4 +93,11 @@ fn confirm(
         confirming.actor,
         &also,
     )
+}
+
+/// The confirmation that issuing a record completes: who confirmed, and what was decided.
+pub struct Confirming<'a> {
+    pub reason: Option<&'a str>,
+    pub actor: &'a str,
+    pub decision: Decision<'a>,
 }

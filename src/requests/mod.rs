@@ -9,9 +9,9 @@ pub mod settle;
 pub mod transition;
 pub mod types;
 
-pub use issuing::issue_prebuilt;
+pub use issuing::{issue_prebuilt, Confirming};
 pub use queries::{
     find, open_before, record_outbound, transition, transition_with, Also, Outbound, RequestRow,
     Step,
 };
-pub use settle::{settle, Confirming, Method, Settlement};
+pub use settle::{settle, Method, Settlement};

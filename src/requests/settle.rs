@@ -1,6 +1,7 @@
 //! Settling a request: the one place a verified answer or an admin's decision becomes
 //! `confirmed` or `rejected`, inside the caller's transaction.
 
+use super::issuing::Confirming;
 use super::queries::{self, Also, Decision, RequestRow};
 use crate::db::DbConnection;
 use crate::domain::outcome::Outcome;
@@ -76,11 +77,4 @@ pub fn settle(
         queries::transition_with(conn, row, RequestState::Rejected, reason, s.actor, &also)?;
     }
     Ok(())
-}
-
-/// The confirmation that issuing a record completes: who confirmed, and what was decided.
-pub struct Confirming<'a> {
-    pub reason: Option<&'a str>,
-    pub actor: &'a str,
-    pub decision: Decision<'a>,
 }
