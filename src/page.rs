@@ -36,6 +36,7 @@ impl<T> Page<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub cursor: Option<String>,
     /// 1 to 100; default 20.
     pub limit: Option<i64>,
@@ -52,6 +53,28 @@ impl ListParams {
     }
 }
 
+/// A query parameter given empty (`?category=`, as an HTML form sends an unset field)
+/// counts as not given. `#[serde(default, deserialize_with = "crate::page::empty_as_none")]`
+pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(d)?;
+    Ok(value.filter(|v| !v.is_empty()))
+}
+
+/// An integer field that also takes a JSON number with no fraction (`30.0`): JSON, and
+/// JSON Schema's `integer`, do not tell the two apart.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Page;
@@ -61,6 +84,16 @@ mod tests {
         let page = Page::of(vec![1, 2, 3], 2, |n| format!("c{n}"), |n| n * 10);
         assert_eq!(page.items, [10, 20]);
         assert_eq!(page.next_cursor.as_deref(), Some("c2"));
+    }
+
+    #[test]
+    fn a_whole_float_is_an_integer_and_a_fraction_is_not() {
+        let read = |json: &str| {
+            super::whole_number(&mut serde_json::Deserializer::from_str(json)).map_err(|_| ())
+        };
+        assert_eq!(read("30"), Ok(30));
+        assert_eq!(read("136.0"), Ok(136));
+        assert_eq!(read("1.5"), Err(()));
     }
 
     #[test]

@@ -140,23 +140,32 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods allowed on a path, or None when no route has that path.
+    /// The methods allowed on a path, or None when no route has that path. As OpenAPI
+    /// matches paths, a concrete path wins over a templated one (`/v1/records/search`
+    /// is not `/v1/records/{id}`).
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let parts: Vec<&str> = split(path).collect();
-        let mut found: Option<Vec<Method>> = None;
+        let mut found: Option<(usize, Vec<Method>)> = None;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(s, p)| match s {
                     Segment::Param => !p.is_empty(),
                     Segment::Literal(l) => l == p,
                 });
-            if matches {
-                found
-                    .get_or_insert_with(Vec::new)
-                    .extend(methods.iter().cloned());
+            if !matches {
+                continue;
+            }
+            let literal = segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
+            match &mut found {
+                Some((best, found)) if *best == literal => found.extend(methods.iter().cloned()),
+                Some((best, _)) if *best > literal => {}
+                _ => found = Some((literal, methods.clone())),
             }
         }
-        found
+        found.map(|(_, methods)| methods)
     }
 }
 
@@ -255,6 +264,31 @@ mod tests {
         assert_eq!(table().allowed("/v1/holders"), Some(vec![Method::POST]));
         assert_eq!(
             table().allowed("/v1/records/abc"),
+            Some(vec![Method::GET, Method::HEAD])
+        );
+    }
+
+    #[test]
+    fn a_concrete_path_wins_over_a_template() {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+        let paths = PathsBuilder::new()
+            .path(
+                "/v1/records/search",
+                PathItem::new(HttpMethod::Post, OperationBuilder::new().build()),
+            )
+            .path(
+                "/v1/records/{id}",
+                PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
+            )
+            .build();
+        let table =
+            RouteTable::from_openapi(&utoipa::openapi::OpenApiBuilder::new().paths(paths).build());
+        assert_eq!(
+            table.allowed("/v1/records/search"),
+            Some(vec![Method::POST])
+        );
+        assert_eq!(
+            table.allowed("/v1/records/abc"),
             Some(vec![Method::GET, Method::HEAD])
         );
     }

@@ -108,6 +108,18 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
+                // `/v1/records/search` is POST only: without this, a GET would reach the
+                // record read with "search" for an id, where the document says 405.
+                .map(|app| {
+                    app.service(
+                        web::resource("/v1/records/search")
+                            .guard(
+                                actix_web::guard::Any(actix_web::guard::Get())
+                                    .or(actix_web::guard::Head()),
+                            )
+                            .to(problems::fallback),
+                    )
+                })
                 .app_data(state.clone())
                 .app_data(verifier.clone())
                 .app_data(records.clone())

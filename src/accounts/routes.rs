@@ -18,7 +18,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateAgency {
-    #[schema(example = "Shanghai Exit-Entry Administration")]
+    #[schema(
+        example = "Shanghai Exit-Entry Administration",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    )]
     pub name: String,
     /// Chosen from `records:read`, `records:search`, `eligibility:check`.
     #[schema(example = json!(["records:read", "eligibility:check"]))]
@@ -34,6 +39,7 @@ pub struct CreatedAgency {
     pub name: String,
     pub scopes: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub created_at: NaiveDateTime,
 }
 

@@ -20,11 +20,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Only rows about this record, request or other subject.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub subject: Option<String>,
     /// Only this action, e.g. `record.read`.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub action: Option<String>,
     /// Only this actor, e.g. `agency:<id>`.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub actor: Option<String>,
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub cursor: Option<String>,
     /// 1 to 100; default 20.
     pub limit: Option<i64>,
@@ -35,6 +39,7 @@ pub struct AuditParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditItem {
     pub id: String,
+    #[serde(with = "crate::domain::rfc3339")]
     pub at: NaiveDateTime,
     pub actor: String,
     pub action: String,

@@ -3,7 +3,10 @@
 pub mod identity;
 pub mod outcome;
 pub mod qualification;
+pub mod record_status;
 pub mod request_state;
+pub mod rfc3339;
+pub mod sets;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

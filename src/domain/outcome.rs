@@ -2,8 +2,10 @@
 //! request. Shared by the protocol (`issuers`) and settling (`requests`), so it lives here.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = VerificationOutcome)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Confirmed,

@@ -224,6 +224,7 @@ pub struct HolderView {
     pub residence_country: String,
     pub shanghai_hukou: bool,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub created_at: NaiveDateTime,
 }
 

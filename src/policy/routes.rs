@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct ServicesQuery {
     /// Only the services of this category (A, B, C or D).
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     category: Option<String>,
 }
 

@@ -5,38 +5,11 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::domain::qualification::{Category, Equivalence, TitleLevel};
 use crate::domain::IdentityKind;
 
-/// A verification record's status (DESIGN.md, "States").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    Valid,
-    Suspended,
-    Revoked,
-    Expired,
-}
-
-impl RecordStatus {
-    pub const ALL: [RecordStatus; 4] = [Self::Valid, Self::Suspended, Self::Revoked, Self::Expired];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Valid => "valid",
-            Self::Suspended => "suspended",
-            Self::Revoked => "revoked",
-            Self::Expired => "expired",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
+pub use crate::domain::record_status::RecordStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HolderProfile {

@@ -18,7 +18,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusChange {
-    /// Why; kept with the record and in the audit log.
+    /// Why; kept with the record and in the audit log (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 

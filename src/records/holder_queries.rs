@@ -78,7 +78,7 @@ pub fn create_share_code(
             actor: &format!("holder:{}", holder.id),
             action: "share_code.created",
             subject: Some(&record.id),
-            details: json!({"hint": code.hint, "expires_at": expires_at}),
+            details: json!({"hint": code.hint, "expires_at": crate::domain::rfc3339::format(&expires_at)}),
         },
     )?;
     Ok(Some((code, expires_at)))

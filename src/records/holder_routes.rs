@@ -64,6 +64,7 @@ pub async fn my_records(
 pub struct CreateShareCode {
     /// How long the code works: 1 to 180 days.
     #[schema(minimum = 1, maximum = 180, example = 30)]
+    #[serde(deserialize_with = "crate::page::whole_number")]
     pub expires_in_days: i64,
 }
 
@@ -72,6 +73,7 @@ pub struct CreateShareCode {
 pub struct ShareCodeCreated {
     #[schema(example = "7QK2-M9XD-4HTR-B0ZP")]
     pub code: String,
+    #[serde(with = "crate::domain::rfc3339")]
     pub expires_at: NaiveDateTime,
     /// The code's last four characters, to tell codes apart later.
     #[schema(example = "B0ZP")]
@@ -142,6 +144,7 @@ pub struct AccessItem {
     pub record_id: String,
     /// The agency that read it.
     pub agency_name: String,
+    #[serde(with = "crate::domain::rfc3339")]
     pub at: NaiveDateTime,
     /// How the agency came to it.
     #[schema(value_type = AccessVia)]

@@ -109,8 +109,8 @@ fn no_such_code() -> ApiError {
 /// vc+jwt with `Accept`). Logged for the holder as a read by share code.
 #[utoipa::path(tag = "records", security(("client_credentials" = ["records:read"])),
     params(("code" = String, Path), ReadParams),
-    responses((status = 200, body = RecordView, content_type = "application/json"),
-        (status = 200, body = String, content_type = "application/vc+jwt", description = "The record as a VC-JOSE compact JWS"),
+    responses((status = 200, description = "The record: JSON by default, a VC-JOSE compact JWS with `Accept: application/vc+jwt`",
+                content((RecordView = "application/json"), (String = "application/vc+jwt"))),
         (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Not a share code (invalid_share_code)"),
         (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many look-ups; see Retry-After")))]
 #[get("/v1/records/by-share-code/{code}")]

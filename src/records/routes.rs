@@ -33,8 +33,8 @@ pub struct ReadParams {
 /// holder.
 #[utoipa::path(tag = "records", security(("client_credentials" = ["records:read"])),
     params(("id" = String, Path), ReadParams),
-    responses((status = 200, body = RecordView, content_type = "application/json"),
-              (status = 200, body = String, content_type = "application/vc+jwt", description = "The record as a VC-JOSE compact JWS")))]
+    responses((status = 200, description = "The record: JSON by default, a VC-JOSE compact JWS with `Accept: application/vc+jwt`",
+                content((RecordView = "application/json"), (String = "application/vc+jwt")))))]
 #[get("/v1/records/{id}")]
 pub async fn record(
     req: HttpRequest,
@@ -147,7 +147,7 @@ pub async fn status_list_credential(
 
 /// The platform's DID document (did:web): every published key as a Multikey under
 /// assertionMethod.
-#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = Object)))]
+#[utoipa::path(tag = "keys", security(()), responses((status = 200, body = Object, content_type = "application/did+json", description = "The platform's did:web document")))]
 #[get("/.well-known/did.json")]
 pub async fn did_document(state: web::Data<AppState>) -> HttpResponse {
     let did = did::did_web(&state.public_url);

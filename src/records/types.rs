@@ -1,40 +1,9 @@
 //! Record status and the shapes agencies and holders read.
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A record's status as served: `expired` is computed from validUntil, never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    Valid,
-    Suspended,
-    Revoked,
-    Expired,
-}
-
-impl RecordStatus {
-    /// The live status of a stored record: revocation is final and outranks expiry; an
-    /// expired record is expired whether or not it was suspended.
-    pub fn live(stored: &str, valid_until: NaiveDateTime, now: NaiveDateTime) -> Self {
-        match stored {
-            "revoked" => Self::Revoked,
-            _ if now >= valid_until => Self::Expired,
-            "suspended" => Self::Suspended,
-            _ => Self::Valid,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Valid => "valid",
-            Self::Suspended => "suspended",
-            Self::Revoked => "revoked",
-            Self::Expired => "expired",
-        }
-    }
-}
+pub use crate::domain::record_status::RecordStatus;
 
 /// `GET /v1/records/{id}` and the items of `/v1/me/records` (DESIGN.md, "Records").
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -117,40 +86,5 @@ mod tests {
         for action in [Suspend, Reinstate, Revoke] {
             assert_eq!(action.apply("revoked"), Err("record_revoked"));
         }
-    }
-
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
-    }
-
-    #[test]
-    fn live_status_puts_revocation_before_expiry_and_expiry_before_suspension() {
-        let until = at("2027-01-01 00:00:00");
-        let before = at("2026-12-31 23:59:59");
-        let after = at("2027-01-01 00:00:00");
-        assert_eq!(
-            RecordStatus::live("valid", until, before),
-            RecordStatus::Valid
-        );
-        assert_eq!(
-            RecordStatus::live("suspended", until, before),
-            RecordStatus::Suspended
-        );
-        assert_eq!(
-            RecordStatus::live("revoked", until, before),
-            RecordStatus::Revoked
-        );
-        assert_eq!(
-            RecordStatus::live("valid", until, after),
-            RecordStatus::Expired
-        );
-        assert_eq!(
-            RecordStatus::live("suspended", until, after),
-            RecordStatus::Expired
-        );
-        assert_eq!(
-            RecordStatus::live("revoked", until, after),
-            RecordStatus::Revoked
-        );
     }
 }

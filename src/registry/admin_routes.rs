@@ -264,7 +264,9 @@ pub async fn patch_qualification(
 #[serde(deny_unknown_fields)]
 pub struct RemoveRequest {
     /// The list version that removes it.
+    #[schema(pattern = r"^\s*[0-9.]{1,16}\s*$", example = "3.0")]
     pub list_version: String,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 

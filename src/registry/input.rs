@@ -36,7 +36,7 @@ pub struct IssuingBodyInput {
     pub country: String,
     #[serde(default)]
     pub website: Option<String>,
-    /// `api` or `manual`.
+    #[schema(value_type = crate::domain::sets::VerificationMode)]
     pub verification_mode: String,
     /// https (plain http only to loopback, with CERTVERIFY_ALLOW_HTTP_ISSUERS=true).
     #[serde(default)]
@@ -45,6 +45,7 @@ pub struct IssuingBodyInput {
     pub public_keys: Vec<PublicJwk>,
     /// `active` (default) or `suspended`.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::sets::BodyStatus>)]
     pub status: Option<String>,
 }
 
@@ -89,6 +90,7 @@ pub struct QualificationInput {
     pub demo: bool,
     /// Import only: `listed` (default) or `removed`, with `removal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::sets::ListingStatus>)]
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removal: Option<RemovalInput>,

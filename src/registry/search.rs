@@ -22,20 +22,28 @@ pub const MAX_LIMIT: i64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A, B, C or D.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub category: Option<String>,
     /// e.g. `accounting`, `information_technology`.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub field: Option<String>,
     /// The issuing body's country (ISO 3166-1 alpha-2).
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub country: Option<String>,
     /// The issuing body's id or code.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub issuing_body: Option<String>,
     /// The list version that added the qualification.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub list_version: Option<String>,
     /// `listed` (default), `removed` or `all`.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub status: Option<String>,
     /// Free text over both names, the code and the abbreviation (any case, any script).
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub q: Option<String>,
     /// From the previous page's `next_cursor`.
+    #[serde(default, deserialize_with = "crate::page::empty_as_none")]
     pub cursor: Option<String>,
     /// 1 to 100; default 20.
     pub limit: Option<i64>,

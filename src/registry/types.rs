@@ -53,10 +53,10 @@ pub struct IssuingBodyView {
     /// ISO 3166-1 alpha-2 (Hong Kong, Macao and Taiwan included).
     pub country: String,
     pub website: Option<String>,
-    /// `api` or `manual`.
+    #[schema(value_type = crate::domain::sets::VerificationMode)]
     pub verification_mode: String,
     pub api_base_url: Option<String>,
-    /// `active` or `suspended`.
+    #[schema(value_type = crate::domain::sets::BodyStatus)]
     pub status: String,
     /// The active keys; a retired key no longer verifies and is not shown.
     pub public_keys: Vec<PublicJwk>,
@@ -100,7 +100,7 @@ pub struct QualificationView {
     pub equivalences: Vec<Equivalence>,
     /// The list version that added it.
     pub list_version: String,
-    /// `listed` or `removed`.
+    #[schema(value_type = crate::domain::sets::ListingStatus)]
     pub status: String,
     pub removal: Option<Removal>,
     /// Sample data, not part of any official list.
@@ -113,6 +113,7 @@ pub struct HistoryEntry {
     /// `create`, `update`, `remove`, `restore`, `suspend`, …
     pub action: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub at: NaiveDateTime,
     /// Who made it (a service-account id, or `import:<file>`).
     pub actor: String,

@@ -6,7 +6,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::types::{holder_reason, AdminRequestView, Evidence, HistoryItem, RequestView};
-use crate::db::schema::{issuing_bodies, qualifications, request_events, verification_requests};
+use crate::db::schema::{
+    issuing_bodies, qualifications, records, request_events, verification_requests,
+};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
 
@@ -120,7 +122,15 @@ pub fn view(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<RequestVie
         .select(qualifications::code)
         .first(conn)?;
     let history = history(conn, &row.id, true)?;
-    Ok(view_of(row, code, history))
+    let mut view = view_of(row, code, history);
+    if row.state() == RequestState::Issued {
+        view.record_id = records::table
+            .filter(records::request_id.eq(&row.id))
+            .select(records::id)
+            .first(conn)
+            .optional()?;
+    }
+    Ok(view)
 }
 
 /// The holder's view of `row`, from what the caller already knows.
@@ -149,6 +159,7 @@ pub fn view_of(
                 content_type,
             }),
         history,
+        record_id: None,
         created_at: row.created_at,
         updated_at: row.updated_at,
     }

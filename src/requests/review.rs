@@ -48,17 +48,20 @@ pub async fn queue(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Decision {
-    /// `confirmed` or `rejected`.
+pub struct ReviewDecision {
+    #[schema(value_type = crate::domain::sets::Verdict)]
     pub decision: String,
+    /// Why, for the audit log and the holder's history.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub note: String,
-    /// For a rejection: `not_found` or `mismatch` (default `mismatch`).
+    /// For a rejection only (default `mismatch`).
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::sets::Rejection>)]
     pub outcome: Option<String>,
 }
 
 /// Decide a request in manual review; recorded with who decided.
-#[utoipa::path(tag = "admin", security(("client_credentials" = ["admin"])), params(("id" = String, Path)), request_body = Decision,
+#[utoipa::path(tag = "admin", security(("client_credentials" = ["admin"])), params(("id" = String, Path)), request_body = ReviewDecision,
     responses((status = 200, body = AdminRequestView), (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "Not in manual review")))]
 #[post("/v1/admin/verification-requests/{id}/decision")]
 pub async fn decide(
@@ -66,9 +69,9 @@ pub async fn decide(
     records: web::Data<RecordsState>,
     admin: Admin,
     id: web::Path<String>,
-    body: web::Json<Decision>,
+    body: web::Json<ReviewDecision>,
 ) -> Result<HttpResponse, ApiError> {
-    let Decision {
+    let ReviewDecision {
         decision,
         note,
         outcome,

@@ -152,6 +152,7 @@ pub fn open_key(holder_id: &str, qualification_id: &str, certificate_number: &st
 pub struct HistoryItem {
     pub state: RequestState,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub at: NaiveDateTime,
     pub reason: Option<String>,
 }
@@ -179,9 +180,16 @@ pub struct RequestView {
     pub note: Option<String>,
     pub evidence: Option<Evidence>,
     pub history: Vec<HistoryItem>,
+    /// The record this request made, once it is `issued` (read it at `/v1/me/records`, or
+    /// as an agency at `/v1/records/{id}`).
+    #[serde(default)]
+    #[schema(format = Uuid)]
+    pub record_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub created_at: NaiveDateTime,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::domain::rfc3339")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -192,7 +200,8 @@ pub struct AdminRequestView {
     pub request: RequestView,
     pub holder_id: String,
     pub issuing_body_code: String,
-    /// `confirmed`, `not_found` or `mismatch`, once the body answered.
+    /// What the body (or the reviewer) said, once it did.
+    #[schema(value_type = Option<crate::domain::outcome::Outcome>)]
     pub outcome: Option<String>,
     pub verification_method: Option<String>,
     pub decided_by: Option<String>,

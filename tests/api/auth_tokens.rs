@@ -1,5 +1,6 @@
 //! Every way a token can be wrong is refused with a 401 or 403 problem document.
 
+use crate::times::JsonBody;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -247,7 +248,7 @@ async fn the_jwks_publishes_the_key_that_signs_access_tokens() {
     let jwks: Value = app
         .get("/.well-known/jwks.json", None)
         .await
-        .json()
+        .json_checked()
         .await
         .unwrap();
     let key = &jwks["keys"][0];

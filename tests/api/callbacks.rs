@@ -1,6 +1,7 @@
 //! `POST /v1/issuer-callbacks`: every forged, replayed or contradicting message is refused
 //! with a problem document and changes nothing; repeats are accepted once.
 
+use crate::times::JsonBody;
 use certverify::auth::keys::{jwk_of, kid_of};
 use certverify::issuers::protocol::{self, Answer, AnswerBody, Outcome, ANSWER_TYP, REQUEST_TYP};
 use ed25519_dalek::SigningKey;
@@ -104,7 +105,7 @@ async fn setup() -> Setup {
         .send()
         .await
         .unwrap();
-    let request_id = res.json::<Value>().await.unwrap()["id"]
+    let request_id = res.json_checked::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -129,15 +130,22 @@ async fn a_callback_settles_once_and_repeats_change_nothing() {
     let token = s.sign(&s.answer(Outcome::Confirmed));
     let res = s.post(&token).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["result"], "settled");
+    assert_eq!(
+        res.json_checked::<Value>().await.unwrap()["result"],
+        "settled"
+    );
     assert_eq!(s.state().await, "issued");
     assert_eq!(
-        s.post(&token).await.json::<Value>().await.unwrap()["result"],
+        s.post(&token).await.json_checked::<Value>().await.unwrap()["result"],
         "already_known"
     );
     let same_outcome = s.sign(&s.answer(Outcome::Confirmed));
     assert_eq!(
-        s.post(&same_outcome).await.json::<Value>().await.unwrap()["result"],
+        s.post(&same_outcome)
+            .await
+            .json_checked::<Value>()
+            .await
+            .unwrap()["result"],
         "already_known"
     );
     let contradicting = s.sign(&s.answer(Outcome::Mismatch));

@@ -1,5 +1,6 @@
 //! The dispatcher's batches and the write path of a request, on both backends.
 
+use crate::times::JsonBody;
 use certverify::db::schema::jobs;
 use certverify::db::DbConnection;
 use certverify::sim::Mode;
@@ -66,7 +67,7 @@ async fn the_answer_to_a_submission_is_what_reading_the_request_gives() {
         .submit("key-1", &w.request_body("FCCA-1001", "Ana Lima"))
         .await;
     assert_eq!(res.status(), 201);
-    let answered: Value = res.json().await.unwrap();
+    let answered: Value = res.json_checked().await.unwrap();
     let read = w.request(answered["id"].as_str().unwrap()).await;
     assert_eq!(answered, read);
     assert_eq!(answered["qualification_code"], "acca-fcca");

@@ -2,6 +2,7 @@
 //! HTTP, request checks, share codes, authorization, the access and audit logs, and the
 //! services of a record.
 
+use crate::times::JsonBody;
 use certverify::db::schema::{audit_log, record_access};
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -130,7 +131,7 @@ async fn a_share_code_the_holder_gave_opens_the_record_and_a_dead_one_does_not()
             .post_json(&path, &json!({"expires_in_days": 7}), Some(&f.w.holder))
             .await;
     assert_eq!(res.status(), 201);
-    let created: Value = res.json().await.unwrap();
+    let created: Value = res.json_checked().await.unwrap();
     let code = created["code"].as_str().unwrap();
     let typed = code.to_lowercase().replace('-', "");
     let body = json!({"share_code": typed, "service": "B.visa.talent_r"});
@@ -139,7 +140,7 @@ async fn a_share_code_the_holder_gave_opens_the_record_and_a_dead_one_does_not()
             .post_json("/v1/eligibility", &body, Some(&f.agency))
             .await;
     assert_eq!(res.status(), 200);
-    let decision: Value = res.json().await.unwrap();
+    let decision: Value = res.json_checked().await.unwrap();
     assert_eq!(decision["eligible"], true);
     assert_eq!(decision["limits"]["validity_years_max"], 10);
     let vias: Vec<String> = f.w.app.with_db(|conn| {

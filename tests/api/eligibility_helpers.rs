@@ -1,6 +1,7 @@
 //! A record to decide on, an agency to ask, and the database edits that put the holder and
 //! the qualification in the shape a rule needs (the rules read both live).
 
+use crate::times::JsonBody;
 use std::time::Duration;
 
 use certverify::db::schema::{holders, qualifications, records};
@@ -71,7 +72,7 @@ impl Fixture {
     pub async fn decide(&self, service: &str, facts: &Value) -> Value {
         let res = self.ask(service, facts).await;
         let status = res.status();
-        let body: Value = res.json().await.expect("json");
+        let body: Value = res.json_checked().await.expect("json");
         assert_eq!(status, 200, "{service}: {body}");
         body
     }

@@ -1,4 +1,5 @@
 use crate::helpers::{assert_problem, spawn_app};
+use crate::times::JsonBody;
 
 #[tokio::test]
 async fn healthz_says_the_process_is_up() {
@@ -6,7 +7,7 @@ async fn healthz_says_the_process_is_up() {
     let res = app.get("/healthz", None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["status"],
+        res.json_checked::<serde_json::Value>().await.unwrap()["status"],
         "up"
     );
 }
@@ -17,7 +18,7 @@ async fn readyz_is_ready_once_the_database_is_migrated() {
     let res = app.get("/readyz", None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["status"],
+        res.json_checked::<serde_json::Value>().await.unwrap()["status"],
         "ready"
     );
 }

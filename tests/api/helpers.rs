@@ -1,6 +1,7 @@
 //! The app on port 0 against a fresh database: a SQLite file per test, or, when
 //! TEST_DATABASE_URL names a PostgreSQL server, a fresh database per test, dropped after.
 
+use crate::times::JsonBody;
 use certverify::config::Settings;
 use certverify::db::{self, DbConnection, Pool};
 use certverify::startup::Application;
@@ -195,7 +196,7 @@ impl TestApp {
             .await
             .expect("token request");
         assert_eq!(res.status(), 200);
-        let body: Value = res.json().await.expect("token json");
+        let body: Value = res.json_checked().await.expect("token json");
         body["access_token"]
             .as_str()
             .expect("access_token")
@@ -212,7 +213,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 201);
-        let body: Value = res.json().await.expect("json");
+        let body: Value = res.json_checked().await.expect("json");
         (
             body["client_id"].as_str().unwrap().to_owned(),
             body["client_secret"].as_str().unwrap().to_owned(),
@@ -234,7 +235,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 200);
-        res.json::<Value>().await.expect("json")["access_token"]
+        res.json_checked::<Value>().await.expect("json")["access_token"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -262,7 +263,7 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
         .unwrap_or("")
         .to_owned();
     assert_eq!(content_type, "application/problem+json", "content type");
-    let body: Value = res.json().await.expect("problem body is JSON");
+    let body: Value = res.json_checked().await.expect("problem body is JSON");
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     for member in ["type", "title", "detail"] {
@@ -286,13 +287,13 @@ impl TestApp {
             .await
             .expect("import");
         assert_eq!(res.status(), 200);
-        res.json().await.expect("report")
+        res.json_checked().await.expect("report")
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
         let res = self.get(path, None).await;
         assert_eq!(res.status(), 200, "{path}");
-        res.json().await.expect("json")
+        res.json_checked().await.expect("json")
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value, token: &str) -> reqwest::Response {
@@ -320,7 +321,7 @@ impl TestApp {
     pub async fn get_json_as(&self, path: &str, token: &str) -> Value {
         let res = self.get(path, Some(token)).await;
         assert_eq!(res.status(), 200, "{path}");
-        res.json().await.expect("json")
+        res.json_checked().await.expect("json")
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use certverify::db::schema::holders;
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ async fn registering_returns_the_profile_without_the_document_number() {
     let app = spawn_app().await;
     let res = app.register_holder("ana.lima@example.org").await;
     assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
+    let body: Value = res.json_checked().await.unwrap();
     assert_eq!(body["email"], "ana.lima@example.org");
     assert_eq!(body["identity_kind"], "foreign_national");
     assert_eq!(
@@ -80,7 +81,7 @@ async fn a_holder_logs_in_and_reads_their_profile() {
     let token = app.holder_token("ana@example.org").await;
     let res = app.get("/v1/me", Some(&token)).await;
     assert_eq!(res.status(), 200);
-    let me: Value = res.json().await.unwrap();
+    let me: Value = res.json_checked().await.unwrap();
     assert_eq!(me["full_name"], "Ana Lima");
     assert_eq!(me["date_of_birth"], "1988-04-02");
     assert_eq!(me["shanghai_hukou"], false);
@@ -99,7 +100,7 @@ async fn login_accepts_the_email_in_any_case_and_answers_with_a_bearer_token() {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
-    let body: Value = res.json().await.unwrap();
+    let body: Value = res.json_checked().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
 }

@@ -1,5 +1,6 @@
 //! Idempotency keys past their 24-hour retention.
 
+use crate::times::JsonBody;
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -35,7 +36,7 @@ async fn a_key_past_its_retention_starts_a_new_request_even_before_it_is_purged(
         .submit("key-1", &w.request_body("FCCA-1001", "Ana Lima"))
         .await;
     assert_eq!(first.status(), 201);
-    let first: Value = first.json().await.unwrap();
+    let first: Value = first.json_checked().await.unwrap();
     age_keys_by_25_hours(&w);
     // Another body under the same key: within the retention this is 422; past it, new work.
     let second = w
@@ -43,14 +44,17 @@ async fn a_key_past_its_retention_starts_a_new_request_even_before_it_is_purged(
         .await;
     assert_eq!(second.status(), 201);
     assert!(second.headers().get("idempotent-replayed").is_none());
-    let second: Value = second.json().await.unwrap();
+    let second: Value = second.json_checked().await.unwrap();
     assert_ne!(second["id"], first["id"]);
     // And the key now replays the second answer.
     let again = w
         .submit("key-1", &w.request_body("FCCA-1002", "Ana Lima"))
         .await;
     assert_eq!(again.status(), 201);
-    assert_eq!(again.json::<Value>().await.unwrap()["id"], second["id"]);
+    assert_eq!(
+        again.json_checked::<Value>().await.unwrap()["id"],
+        second["id"]
+    );
 }
 
 #[tokio::test]

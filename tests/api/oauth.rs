@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use certverify::db::schema::service_accounts;
@@ -24,7 +25,7 @@ async fn token_request(
 async fn assert_oauth_error(res: reqwest::Response, status: u16, error: &str) {
     assert_eq!(res.status().as_u16(), status);
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
-    let body: Value = res.json().await.unwrap();
+    let body: Value = res.json_checked().await.unwrap();
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["code"], error, "{body}");
 }
@@ -41,7 +42,7 @@ async fn an_admin_registers_an_agency_which_gets_a_token_with_its_scopes() {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let created: Value = res.json().await.unwrap();
+    let created: Value = res.json_checked().await.unwrap();
     assert!(created["client_id"].as_str().unwrap().starts_with("agc_"));
     assert_eq!(
         created["scopes"],
@@ -60,7 +61,7 @@ async fn an_admin_registers_an_agency_which_gets_a_token_with_its_scopes() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let body: Value = res.json_checked().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "eligibility:check records:read");
     assert_eq!(body["expires_in"], 900);
@@ -77,7 +78,10 @@ async fn an_admin_registers_an_agency_which_gets_a_token_with_its_scopes() {
         None,
     )
     .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["scope"], "records:read");
+    assert_eq!(
+        res.json_checked::<Value>().await.unwrap()["scope"],
+        "records:read"
+    );
 }
 
 #[tokio::test]

@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use serde_json::Value;
 
 use crate::helpers::spawn_app;
@@ -9,7 +10,12 @@ const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.js
 #[tokio::test]
 async fn the_served_document_matches_the_committed_one() {
     let app = spawn_app().await;
-    let served: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let served: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json_checked()
+        .await
+        .unwrap();
     let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(COMMITTED, &pretty).unwrap();
@@ -18,26 +24,51 @@ async fn the_served_document_matches_the_committed_one() {
     assert!(committed == pretty, "openapi/openapi.json differs from the served document; run UPDATE_OPENAPI=1 cargo test openapi");
 }
 
+/// Public operations have no security requirement (generators read `[{}]` as "needs a
+/// client"); secured ones name theirs and can answer 401 and 403; every response has a
+/// description (OpenAPI requires one), every operation a unique id and the storage 503.
 #[tokio::test]
-async fn every_operation_states_its_security_and_error_responses() {
+async fn every_operation_states_its_security_ids_and_error_responses() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app
+        .get("/openapi.json", None)
+        .await
+        .json_checked()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut ids = std::collections::HashSet::new();
     let mut count = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             count += 1;
-            let security = op["security"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{method} {path} has no security"));
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                id.len() > 4 && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{method} {path}: operationId {id:?}"
+            );
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
             let responses = op["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(!description.is_empty(), "{method} {path} {status}");
+            }
             assert!(responses.contains_key("500"), "{method} {path}");
-            let secured = security.iter().any(|s| !s.as_object().unwrap().is_empty());
-            if secured {
-                assert!(
-                    responses.contains_key("401") && responses.contains_key("403"),
-                    "{method} {path}"
-                );
+            assert!(responses.contains_key("503"), "{method} {path}");
+            match op.get("security") {
+                None => {}
+                Some(security) => {
+                    let security = security.as_array().unwrap();
+                    assert!(
+                        !security.is_empty()
+                            && security.iter().all(|s| !s.as_object().unwrap().is_empty()),
+                        "{method} {path}: an empty security requirement"
+                    );
+                    assert!(
+                        responses.contains_key("401") && responses.contains_key("403"),
+                        "{method} {path}"
+                    );
+                }
             }
             if op.get("requestBody").is_some() {
                 assert!(
@@ -47,7 +78,7 @@ async fn every_operation_states_its_security_and_error_responses() {
             }
         }
     }
-    assert!(count >= 9, "{count} operations");
+    assert!(count >= 49, "{count} operations");
 }
 
 #[tokio::test]
@@ -73,4 +104,64 @@ async fn the_docs_ui_is_served_without_any_external_resource() {
             assert!(text.contains("/openapi.json"), "{text}");
         }
     }
+}
+
+/// utoipa names a schema after its Rust type and keeps the last of two with one name, so
+/// a second `Decision` silently takes the first one's place in the document. Every type
+/// deriving `ToSchema` (or renamed with `#[schema(as = …)]`) has a name of its own.
+#[test]
+fn no_two_types_share_a_schema_name() {
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            let mut renamed = None;
+            for next in &lines[i + 1..] {
+                let next = next.trim_start();
+                if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                    renamed = rest.split([')', ',']).next().map(str::to_owned);
+                }
+                let item = next
+                    .strip_prefix("pub struct ")
+                    .or_else(|| next.strip_prefix("pub enum "))
+                    .or_else(|| next.strip_prefix("struct "))
+                    .or_else(|| next.strip_prefix("enum "));
+                if let Some(item) = item {
+                    let ident: String = item
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let name = renamed.take().unwrap_or(ident);
+                    let at = format!("{}:{}", file.display(), i + 1);
+                    if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                        panic!("schema name {name} twice: {first} and {at}");
+                    }
+                    break;
+                }
+                if !next.starts_with("#[") && !next.starts_with("///") {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 40, "{} schema types found", seen.len());
 }

@@ -1,5 +1,6 @@
 //! The services table: served publicly, and replaceable by a file checked at start-up.
 
+use crate::times::JsonBody;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
@@ -14,7 +15,7 @@ async fn the_services_table_is_public_cacheable_and_filtered_by_category() {
         .to_str()
         .unwrap()
         .contains("max-age"));
-    let all: Value = res.json().await.unwrap();
+    let all: Value = res.json_checked().await.unwrap();
     assert_eq!(all["policy_version"], "2026-11-26.1");
     assert_eq!(all["items"].as_array().unwrap().len(), 16);
     assert!(all["items"][0]["notice"].is_string());

@@ -1,5 +1,6 @@
 //! Holders' records, identity search, and the access log of every agency read.
 
+use crate::times::JsonBody;
 use certverify::audit::chain;
 use certverify::db::schema::audit_log;
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ async fn a_holder_lists_their_own_records_newest_first_a_page_at_a_time() {
     body["issued_on"] = json!("2018-01-01");
     let res = it.w.submit("second", &body).await;
     assert_eq!(res.status(), 201);
-    let request_id = res.json::<Value>().await.unwrap()["id"]
+    let request_id = res.json_checked::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -69,7 +70,7 @@ async fn search_finds_records_by_identity_document_and_logs_each_read_with_its_p
             )
             .await;
     assert_eq!(res.status(), 200);
-    let found: Value = res.json().await.unwrap();
+    let found: Value = res.json_checked().await.unwrap();
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_eq!(found["items"][0]["id"], it.record_id.as_str());
     assert_eq!(found["items"][0]["status"], "valid");
@@ -82,7 +83,7 @@ async fn search_finds_records_by_identity_document_and_logs_each_read_with_its_p
                 Some(&agency),
             )
             .await
-            .json::<Value>()
+            .json_checked::<Value>()
             .await
             .unwrap();
     assert_eq!(none["items"], json!([]));
@@ -92,7 +93,7 @@ async fn search_finds_records_by_identity_document_and_logs_each_read_with_its_p
         it.w.app
             .post_json("/v1/records/search", &other_country, Some(&agency))
             .await
-            .json::<Value>()
+            .json_checked::<Value>()
             .await
             .unwrap();
     assert_eq!(none["items"], json!([]));

@@ -1,6 +1,7 @@
 //! Records: issued in the confirming transaction, read by agencies as JSON or vc+jwt,
 //! verifiable with the published keys, before and after key rotation.
 
+use crate::times::JsonBody;
 use certverify::db::schema::{audit_log, record_access, records};
 use certverify::records::proof;
 use diesel::prelude::*;
@@ -188,7 +189,7 @@ async fn rotated_keys_still_verify_old_records_and_a_revoked_key_does_not() {
     let jwks: Value = reqwest::get(format!("{third}/.well-known/jwks.json"))
         .await
         .unwrap()
-        .json()
+        .json_checked()
         .await
         .unwrap();
     assert!(jwks["keys"]
@@ -210,7 +211,7 @@ async fn published_by(
     let did_doc: Value = reqwest::get(format!("{instance}/.well-known/did.json"))
         .await
         .unwrap()
-        .json()
+        .json_checked()
         .await
         .unwrap();
     did_keys(&did_doc)

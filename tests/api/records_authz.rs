@@ -1,6 +1,7 @@
 //! Who may call the holder, share-code and search routes: every route against no token,
 //! a holder, an agency without the scope, an agency with it, and an admin.
 
+use crate::times::JsonBody;
 use serde_json::{json, Value};
 
 use crate::helpers::assert_problem;
@@ -194,7 +195,11 @@ async fn the_public_share_code_check_answers_everyone_the_same() {
     ] {
         let res = it.w.app.get(&path, p.token(who, false)).await;
         assert_eq!(res.status(), 200, "{who:?}");
-        assert_eq!(res.json::<Value>().await.unwrap(), anonymous, "{who:?}");
+        assert_eq!(
+            res.json_checked::<Value>().await.unwrap(),
+            anonymous,
+            "{who:?}"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! Record status: admin actions, delisting and restoring, an issuing body's revocation,
 //! and the status-list bits that must always match the live status.
 
+use crate::times::JsonBody;
 use certverify::sim::Revocation;
 use serde_json::{json, Value};
 
@@ -15,7 +16,7 @@ async fn status_list_bits_follow_suspend_reinstate_and_revoke() {
 
     let res = r.admin_action("suspend", "under investigation").await;
     assert_eq!(res.status(), 200);
-    let view: Value = res.json().await.unwrap();
+    let view: Value = res.json_checked().await.unwrap();
     assert_eq!(view["status"], "suspended");
     assert_eq!(view["status_reason"], "under investigation");
     assert!(r.status_bit("suspension").await);

@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, codes, error_fields, spawn_app, spawn_app_with};
@@ -42,7 +43,7 @@ async fn a_removed_qualification_leaves_the_default_listing_and_shows_under_remo
     let created: Value = app
         .post_json("/v1/admin/qualifications", &fcca(), Some(&admin))
         .await
-        .json()
+        .json_checked()
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
@@ -126,7 +127,7 @@ async fn a_patch_changes_only_what_it_names_and_is_recorded_with_before_and_afte
         )
         .await;
     assert_eq!(res.status(), 200);
-    let q: Value = res.json().await.unwrap();
+    let q: Value = res.json_checked().await.unwrap();
     assert_eq!(q["name_zh"], "资深会员");
     assert_eq!(q["title_level"], "intermediate");
     assert_eq!(q["name_en"], "FCCA");

@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, codes, error_fields, spawn_app, SAMPLE};
@@ -131,7 +132,7 @@ async fn export_then_import_round_trips() {
     // Importing the export back into its source changes nothing.
     let report: Value = import(&source, &admin, "application/json", exported)
         .await
-        .json()
+        .json_checked()
         .await
         .unwrap();
     assert_eq!(report["changed"], false);
@@ -147,7 +148,7 @@ async fn qualifications_can_be_imported_as_csv() {
                demo-csv-two,Demo CSV Two,,,acm,information_technology,B,,,3.0,true\n";
     let res = import(&app, &admin, "text/csv", csv.into()).await;
     assert_eq!(res.status(), 200);
-    let report: Value = res.json().await.unwrap();
+    let report: Value = res.json_checked().await.unwrap();
     assert_eq!(report["qualifications"]["created"], 2);
     let one = app.get_json("/v1/qualifications/demo-csv-one").await;
     assert_eq!(one["categories"], json!(["A", "C"]));

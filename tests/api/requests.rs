@@ -1,3 +1,4 @@
+use crate::times::JsonBody;
 use certverify::sim::Mode;
 use serde_json::{json, Value};
 
@@ -17,13 +18,13 @@ async fn a_request_needs_an_idempotency_key_and_a_repeat_returns_the_first_answe
     assert_problem(res, 400, "idempotency_key_missing").await;
     let first = w.submit("key-1", &body).await;
     assert_eq!(first.status(), 201);
-    let first: Value = first.json().await.unwrap();
+    let first: Value = first.json_checked().await.unwrap();
     assert_eq!(first["state"], "submitted");
     assert_eq!(first["history"][0]["state"], "submitted");
     let again = w.submit("key-1", &body).await;
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
-    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(again.json_checked::<Value>().await.unwrap(), first);
     let mut other = body.clone();
     other["note"] = json!("changed");
     assert_problem(
@@ -93,7 +94,7 @@ async fn evidence_is_checked_from_its_bytes_and_stored_by_its_hash() {
     };
     let res = put(png.clone(), "application/pdf").await.unwrap();
     assert_eq!(res.status(), 200);
-    let r: Value = res.json().await.unwrap();
+    let r: Value = res.json_checked().await.unwrap();
     assert_eq!(r["evidence"]["content_type"], "image/png");
     assert_eq!(r["evidence"]["sha256"].as_str().unwrap().len(), 64);
     assert_problem(
@@ -178,7 +179,7 @@ async fn a_body_in_manual_mode_goes_to_review_and_an_admin_decides() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let decided: Value = res.json().await.unwrap();
+    let decided: Value = res.json_checked().await.unwrap();
     assert_eq!(
         decided["state"], "issued",
         "a confirmation issues the record at once"

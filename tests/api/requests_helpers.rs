@@ -1,5 +1,6 @@
 //! A platform with an issuing body played by the real simulator over HTTP.
 
+use crate::times::JsonBody;
 use std::time::Duration;
 
 use certverify::db::schema::{jobs, verification_requests};
@@ -162,7 +163,7 @@ impl World {
             )
             .await;
         assert_eq!(res.status(), 201);
-        res.json::<Value>().await.unwrap()["id"]
+        res.json_checked::<Value>().await.unwrap()["id"]
             .as_str()
             .unwrap()
             .to_owned()

@@ -19,9 +19,9 @@ async fn anyone_with_a_share_code_sees_only_name_qualification_categories_status
     let code = made["code"].as_str().unwrap();
     assert_eq!(code.len(), 19);
     assert_eq!(made["hint"].as_str().unwrap(), &code[15..]);
-    let expires: chrono::NaiveDateTime =
+    let expires: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(made["expires_at"].clone()).unwrap();
-    let days = (expires - chrono::Utc::now().naive_utc()).num_hours() as f64 / 24.0;
+    let days = (expires - chrono::Utc::now()).num_hours() as f64 / 24.0;
     assert!((29.9..=30.0).contains(&days), "{days}");
 
     // Typed in lower case and without hyphens, as a person might.

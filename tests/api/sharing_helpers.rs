@@ -1,5 +1,6 @@
 //! A holder with an issued record, agencies to read it, and share codes to read it by.
 
+use crate::times::JsonBody;
 use certverify::db::schema::records;
 use certverify::sim::Mode;
 use diesel::prelude::*;
@@ -52,7 +53,7 @@ impl Issued {
             )
             .await;
         assert_eq!(res.status(), 201);
-        res.json().await.unwrap()
+        res.json_checked().await.unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {

@@ -1,0 +1,350 @@
+//! The OpenAPI document. Routes register their paths through utoipa-actix-web; this
+//! module adds what is common to all of them: security schemes and error responses.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{Problem, PROBLEM_JSON};
+
+mod constraints;
+pub use constraints::{IDEMPOTENCY_KEY_PATTERN, SHARE_CODE_PATTERN};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "certverify",
+        description = "Unified certificate query and verification platform for Shanghai's List of Recognized Overseas Occupational Qualifications (3.0).",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(Problem, crate::error::FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Holder login and OAuth2 client credentials"),
+        (name = "holders", description = "Certificate holder accounts"),
+        (name = "keys", description = "The platform's public keys"),
+        (name = "registry", description = "The list of recognized overseas qualifications, its versions and issuing bodies"),
+        (name = "issuers", description = "The issuing-body protocol's callbacks"),
+        (name = "requests", description = "Holders' verification requests"),
+        (name = "admin", description = "The bureau's administration"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut Doc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "holder_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        let scopes = Scopes::from_iter([
+            (
+                "admin",
+                "Keep the registry, register agencies, decide reviews",
+            ),
+            ("records:read", "Read records by id or share code"),
+            ("records:search", "Search records by identity document"),
+            ("eligibility:check", "Ask whether a record opens a service"),
+        ]);
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(
+                ClientCredentials::new("/v1/oauth/token", scopes),
+            )])),
+        );
+    }
+}
+
+/// Adds the problem responses every operation can give, from what the operation is:
+/// secured operations can answer 401 and 403, those with a body 400, 413, 415 and 422,
+/// those with path parameters 404, and all of them 500.
+pub struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, doc: &mut Doc) {
+        refer_page_items(doc);
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for (method, op) in [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ] {
+                let Some(op) = op else { continue };
+                if let Some(id) = operation_id(method, path) {
+                    op.operation_id = Some(id.to_owned());
+                }
+                constraints::constrain_parameters(op);
+                add_error_responses(op);
+            }
+        }
+    }
+}
+
+/// Operation ids by method and path: unique, and saying what each does (client generators
+/// name their functions after them). A unit test checks that every operation has one.
+const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("get", "/.well-known/did.json", "getDidDocument"),
+    ("get", "/.well-known/jwks.json", "getJwks"),
+    ("get", "/healthz", "getHealth"),
+    ("get", "/metrics", "getMetrics"),
+    ("get", "/readyz", "getReadiness"),
+    ("post", "/v1/admin/agencies", "createAgency"),
+    ("get", "/v1/admin/audit", "listAuditEntries"),
+    ("post", "/v1/admin/issuing-bodies", "createIssuingBody"),
+    (
+        "patch",
+        "/v1/admin/issuing-bodies/{id}",
+        "updateIssuingBody",
+    ),
+    (
+        "post",
+        "/v1/admin/issuing-bodies/{id}/keys",
+        "addIssuingBodyKey",
+    ),
+    (
+        "post",
+        "/v1/admin/issuing-bodies/{id}/keys/{kid}/retire",
+        "retireIssuingBodyKey",
+    ),
+    ("post", "/v1/admin/list-versions", "createListVersion"),
+    ("post", "/v1/admin/qualifications", "createQualification"),
+    (
+        "patch",
+        "/v1/admin/qualifications/{id}",
+        "updateQualification",
+    ),
+    (
+        "post",
+        "/v1/admin/qualifications/{id}/remove",
+        "removeQualification",
+    ),
+    (
+        "post",
+        "/v1/admin/qualifications/{id}/restore",
+        "restoreQualification",
+    ),
+    (
+        "post",
+        "/v1/admin/records/{id}/reinstate",
+        "reinstateRecord",
+    ),
+    ("post", "/v1/admin/records/{id}/revoke", "revokeRecord"),
+    ("post", "/v1/admin/records/{id}/suspend", "suspendRecord"),
+    ("post", "/v1/admin/registry/import", "importRegistry"),
+    ("get", "/v1/admin/review-queue", "listReviewQueue"),
+    (
+        "post",
+        "/v1/admin/verification-requests/{id}/decision",
+        "decideReview",
+    ),
+    ("post", "/v1/auth/login", "loginHolder"),
+    ("post", "/v1/eligibility", "checkEligibility"),
+    ("post", "/v1/holders", "registerHolder"),
+    ("post", "/v1/issuer-callbacks", "receiveIssuerCallback"),
+    ("get", "/v1/issuing-bodies", "listIssuingBodies"),
+    ("get", "/v1/issuing-bodies/{id}", "getIssuingBody"),
+    ("get", "/v1/list-versions", "listListVersions"),
+    ("get", "/v1/me", "getMe"),
+    ("get", "/v1/me/access-log", "listMyAccessLog"),
+    ("get", "/v1/me/records", "listMyRecords"),
+    ("post", "/v1/oauth/token", "issueToken"),
+    ("get", "/v1/policy/services", "listPolicyServices"),
+    ("get", "/v1/qualifications", "listQualifications"),
+    ("get", "/v1/qualifications/{id}", "getQualification"),
+    (
+        "get",
+        "/v1/records/by-share-code/{code}",
+        "getRecordByShareCode",
+    ),
+    ("post", "/v1/records/search", "searchRecords"),
+    ("get", "/v1/records/{id}", "getRecord"),
+    ("get", "/v1/records/{id}/services", "listRecordServices"),
+    ("post", "/v1/records/{id}/share-codes", "createShareCode"),
+    ("delete", "/v1/share-codes/{code}", "deleteShareCode"),
+    ("get", "/v1/share-codes/{code}", "checkShareCode"),
+    ("get", "/v1/status-lists/{id}", "getStatusList"),
+    (
+        "get",
+        "/v1/verification-requests",
+        "listVerificationRequests",
+    ),
+    (
+        "post",
+        "/v1/verification-requests",
+        "createVerificationRequest",
+    ),
+    (
+        "get",
+        "/v1/verification-requests/{id}",
+        "getVerificationRequest",
+    ),
+    (
+        "put",
+        "/v1/verification-requests/{id}/evidence",
+        "putEvidence",
+    ),
+    (
+        "post",
+        "/v1/verification-requests/{id}/withdraw",
+        "withdrawVerificationRequest",
+    ),
+];
+
+fn operation_id(method: &str, path: &str) -> Option<&'static str> {
+    OPERATION_IDS
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, id)| *id)
+}
+
+fn add_error_responses(op: &mut Operation) {
+    let secured = op
+        .security
+        .as_ref()
+        .is_some_and(|reqs| reqs.iter().any(|r| r != &Default::default()));
+    if !secured {
+        // `security: [{}]` reads as "an optional, empty requirement" to generators, which
+        // then demand an authenticated client; a public operation has none.
+        op.security = None;
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            if response.description.is_empty() {
+                response.description = default_description(status);
+            }
+        }
+    }
+    let has_query = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
+    });
+    let has_body = op.request_body.is_some();
+    let has_path_params = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path))
+    });
+    let mut add = |status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem_response(description));
+    };
+    if has_query {
+        add("400", "A query parameter is malformed or out of range");
+    }
+    if has_body {
+        add("400", "Malformed request");
+        add("413", "Body over the size limit");
+        add("415", "Unsupported content type");
+        add("422", "Validation failed; `errors` lists each field");
+    }
+    if secured {
+        add("401", "Missing, invalid or expired access token");
+        add("403", "The token's principal or scopes do not allow this");
+    }
+    if has_path_params {
+        add("404", "No such resource");
+    }
+    add("500", "Internal error");
+    add(
+        "503",
+        "The database is unreachable for now; retry after `Retry-After` seconds",
+    );
+}
+
+/// utoipa inlines the item type of a generic `Page<T>`; each `Page_T` refers to `T`
+/// instead, so generated clients share one model per item type.
+fn refer_page_items(doc: &mut Doc) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let known: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !known.iter().any(|k| k == item) {
+            continue;
+        }
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(
+                utoipa::openapi::Ref::from_schema_name(item),
+            )));
+        }
+    }
+}
+
+/// The description of a response the route left without one (OpenAPI requires it).
+fn default_description(status: &str) -> String {
+    let reason = status
+        .parse::<u16>()
+        .ok()
+        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+        .and_then(|code| code.canonical_reason());
+    reason.unwrap_or("Response").to_owned()
+}
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "Problem",
+        ))))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_JSON, content)
+            .build(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPERATION_IDS;
+    use std::collections::HashSet;
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let ids: HashSet<_> = OPERATION_IDS.iter().map(|(_, _, id)| id).collect();
+        assert_eq!(ids.len(), OPERATION_IDS.len());
+    }
+
+    #[test]
+    fn every_served_operation_has_a_named_id() {
+        let doc = crate::startup::api_doc();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [
+                ("get", &item.get),
+                ("post", &item.post),
+                ("put", &item.put),
+                ("patch", &item.patch),
+                ("delete", &item.delete),
+            ] {
+                if op.is_some() {
+                    assert!(
+                        super::operation_id(method, path).is_some(),
+                        "{method} {path} has no entry in OPERATION_IDS"
+                    );
+                }
+            }
+        }
+    }
+}
