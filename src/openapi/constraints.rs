@@ -25,8 +25,12 @@ fn country_codes() -> Vec<String> {
 }
 
 /// The schema of a parameter the server constrains, by where it is and its name.
-fn constrained(param: &Parameter) -> Option<RefOr<Schema>> {
+fn constrained(path: &str, param: &Parameter) -> Option<RefOr<Schema>> {
     let schema = match (&param.parameter_in, param.name.as_str()) {
+        // The registry's cursor is the id of the page's last qualification.
+        (ParameterIn::Query, "cursor") if path == "/v1/qualifications" => string().format(Some(
+            utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
+        )),
         (ParameterIn::Query, "limit") => ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::Integer))
             .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
@@ -51,11 +55,93 @@ fn constrained(param: &Parameter) -> Option<RefOr<Schema>> {
     Some(RefOr::T(Schema::Object(schema.build())))
 }
 
-pub fn constrain_parameters(op: &mut Operation) {
+pub fn constrain_parameters(path: &str, op: &mut Operation) {
     for param in op.parameters.iter_mut().flatten() {
         let RefOr::T(param) = param else { continue };
-        if let Some(schema) = constrained(param) {
+        if let Some(schema) = constrained(path, param) {
             param.schema = Some(schema);
+        }
+    }
+}
+
+/// The public reads answered through `cache::json` (and the status lists): a strong ETag,
+/// `Cache-Control`, and 304 to a matching `If-None-Match`.
+const CACHED_READS: &[&str] = &[
+    "/v1/qualifications",
+    "/v1/qualifications/{id}",
+    "/v1/issuing-bodies",
+    "/v1/issuing-bodies/{id}",
+    "/v1/list-versions",
+    "/v1/policy/services",
+    "/v1/status-lists/{id}",
+];
+
+fn header(description: &str) -> RefOr<utoipa::openapi::header::Header> {
+    RefOr::T(
+        utoipa::openapi::header::HeaderBuilder::new()
+            .schema(Some(string().build()))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// The response headers clients use, on the operations that send them.
+pub fn document_headers(path: &str, method: &str, op: &mut Operation) {
+    use utoipa::openapi::path::ParameterBuilder;
+    use utoipa::openapi::{Required, ResponseBuilder};
+    let cached = method == "get" && CACHED_READS.contains(&path);
+    if cached {
+        op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "An ETag from an earlier answer: 304 while it still holds",
+                ))
+                .schema(Some(string()))
+                .build(),
+        ));
+        op.responses
+            .responses
+            .entry("304".to_owned())
+            .or_insert_with(|| {
+                RefOr::T(ResponseBuilder::new().description("Not modified").build())
+            });
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        response.headers.insert(
+            "X-Request-Id".to_owned(),
+            header("This request's id, as the service logged it"),
+        );
+        if cached && (status == "200" || status == "304") {
+            response
+                .headers
+                .insert("ETag".to_owned(), header("A strong validator of the body"));
+            response.headers.insert(
+                "Cache-Control".to_owned(),
+                header("`public, max-age=…`: how long the answer may be reused"),
+            );
+        }
+        if status == "429" || status == "503" {
+            response.headers.insert(
+                "Retry-After".to_owned(),
+                header("Seconds to wait before trying again"),
+            );
+        }
+        if path == "/v1/verification-requests" && method == "post" && status.starts_with('2') {
+            response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key"),
+            );
+        }
+        if path == "/v1/holders" && method == "post" && status == "201" {
+            response
+                .headers
+                .insert("Location".to_owned(), header("The new account: `/v1/me`"));
         }
     }
 }

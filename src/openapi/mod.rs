@@ -87,8 +87,9 @@ impl Modify for ErrorResponses {
                 if let Some(id) = operation_id(method, path) {
                     op.operation_id = Some(id.to_owned());
                 }
-                constraints::constrain_parameters(op);
+                constraints::constrain_parameters(path, op);
                 add_error_responses(op);
+                constraints::document_headers(path, method, op);
             }
         }
     }
