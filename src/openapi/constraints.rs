@@ -28,8 +28,9 @@ fn country_codes() -> Vec<String> {
 fn constrained(path: &str, param: &Parameter) -> Option<RefOr<Schema>> {
     let schema = match (&param.parameter_in, param.name.as_str()) {
         // The registry's cursor is the id of the page's last qualification.
-        (ParameterIn::Query, "cursor") if path == "/v1/qualifications" => string().format(Some(
-            utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
+        // The registry's cursor is the id of the page's last qualification (or empty).
+        (ParameterIn::Query, "cursor") if path == "/v1/qualifications" => string().pattern(Some(
+            "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
         )),
         (ParameterIn::Query, "limit") => ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::Integer))
