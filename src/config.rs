@@ -39,6 +39,9 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_POLICY_FILE",
     "CERTVERIFY_RECORD_VALIDITY_DAYS",
     "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
+    "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
+    "CERTVERIFY_DB_POOL_TIMEOUT_MS",
+    "CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -172,6 +175,28 @@ pub struct Settings {
     pub record_validity: chrono::Duration,
     /// Share-code look-ups per minute from one client address (or by one agency).
     pub share_code_rate_limit_per_minute: u32,
+    /// How long a claimed Idempotency-Key whose request never answered holds the key;
+    /// after it the same key and body start afresh. Longer than the slowest submission.
+    pub idempotency_lease: Duration,
+    pub storage: StorageTimeouts,
+}
+
+/// How long work waits for the storage before it answers 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageTimeouts {
+    /// For a pooled connection (the pool connects meanwhile if it can).
+    pub pool_checkout: Duration,
+    /// For SQLite's single writer held by another process.
+    pub sqlite_busy: Duration,
+}
+
+impl Default for StorageTimeouts {
+    fn default() -> Self {
+        Self {
+            pool_checkout: Duration::from_secs(5),
+            sqlite_busy: Duration::from_secs(5),
+        }
+    }
 }
 
 /// How the platform talks to issuing bodies.
@@ -241,7 +266,40 @@ impl Settings {
             None => None,
         };
 
+        let storage = StorageTimeouts {
+            pool_checkout: Duration::from_millis(env.bounded(
+                "CERTVERIFY_DB_POOL_TIMEOUT_MS",
+                5_000,
+                100,
+                300_000,
+            )?),
+            sqlite_busy: Duration::from_millis(env.bounded(
+                "CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS",
+                5_000,
+                10,
+                300_000,
+            )?),
+        };
+        let idempotency_lease = Duration::from_secs(env.bounded(
+            "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
+            60,
+            1,
+            86_400,
+        )?);
+        // A submission waits at most this long for each of its statements' storage; a lease
+        // shorter than that would let a retry take the key from a request still running
+        // (the token fence keeps that from making two requests, but it is a lost answer).
+        if idempotency_lease <= storage.pool_checkout + storage.sqlite_busy {
+            return Err(ConfigError::new(
+                "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
+                "must be longer than CERTVERIFY_DB_POOL_TIMEOUT_MS and \
+                 CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS together",
+            ));
+        }
+
         Ok(Self {
+            idempotency_lease,
+            storage,
             generate_missing_secrets: database_url.is_sqlite() && key_file_given.is_none(),
             database_url,
             listen: env.parse(

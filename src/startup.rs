@@ -35,7 +35,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Checked before anything else starts, so a bad table never serves a decision.
         let policy = load_policy(&settings)?;
-        let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let pool = db::build_pool_with(
+            &settings.database_url,
+            settings.db_pool_size,
+            settings.storage,
+        )?;
         let migrate_pool = pool.clone();
         let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
             let mut conn = migrate_pool.get()?;
