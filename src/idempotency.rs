@@ -313,6 +313,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_claim_a_retry_took_over_after_its_lease_cannot_store_its_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::config::DatabaseUrl::Sqlite(dir.path().join("keys.db"));
+        let pool = crate::db::build_pool(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        crate::db::migrations::run_pending(&mut conn).unwrap();
+        let ask = |lease| Request::new("holder:a".into(), "k".into(), "f".into(), lease);
+        let answer = |claim| Completion {
+            claim,
+            status: StatusCode::CREATED,
+            body: "{}",
+        };
+        // A lease already over: as if the original had been running for longer than it.
+        let Begin::Fresh(lost) = begin(&mut conn, &ask(Duration::seconds(-1))).unwrap() else {
+            panic!("a new key is claimed");
+        };
+        let retry = ask(Duration::seconds(60));
+        let Begin::Fresh(held) = begin(&mut conn, &retry).unwrap() else {
+            panic!("a claim past its lease is taken again");
+        };
+        let e = write_transaction(&mut conn, |c| answer(&lost).write(c)).unwrap_err();
+        assert!(is_claim_lost(&e), "{e}");
+        assert!(matches!(
+            begin(&mut conn, &ask(Duration::seconds(60))),
+            Err(e) if e.code == "idempotency_key_in_flight"
+        ));
+        write_transaction(&mut conn, |c| answer(&held).write(c)).unwrap();
+        // The retry's own next attempt gets its answer as its own; anyone else, a replay.
+        let Begin::Replay(own) = begin(&mut conn, &retry).unwrap() else {
+            panic!("answered");
+        };
+        assert!(!own.replayed);
+        let Begin::Replay(other) = begin(&mut conn, &ask(Duration::seconds(60))).unwrap() else {
+            panic!("answered");
+        };
+        assert!(other.replayed);
+    }
+
+    #[test]
     fn the_fingerprint_ignores_member_order_and_whitespace() {
         let a = serde_json::json!({"a": 1, "b": [1, 2]});
         let b: serde_json::Value = serde_json::from_str(r#"{ "b": [1,2],  "a": 1 }"#).unwrap();

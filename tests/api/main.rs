@@ -38,4 +38,5 @@ mod settling;
 mod share_code_logs;
 mod share_codes;
 mod sharing_helpers;
+mod stranded_keys;
 mod verify_record;
