@@ -11,6 +11,7 @@ mod eligibility;
 mod eligibility_api;
 mod eligibility_helpers;
 mod errors;
+mod faults;
 mod health;
 mod helpers;
 mod holders;
