@@ -135,6 +135,7 @@ impl Application {
                                 .default_handler_client(problems::ensure_problem)
                                 .default_handler_server(problems::ensure_problem),
                         )
+                        .wrap(from_fn(crate::auth::ratelimit::headers))
                         .wrap(from_fn(crate::ops::metrics::middleware))
                         .wrap(TracingLogger::<crate::ops::telemetry::RedactingRootSpan>::new())
                 })

@@ -160,6 +160,7 @@ impl EligibilityRequest {
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown service, not exactly one of record_id and share_code, a malformed share code, or missing facts (code missing_facts, one error per fact)")))]
 #[post("/v1/eligibility")]
 pub async fn eligibility(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     policy: web::Data<PolicyTable>,
     agency: Agency,
@@ -173,7 +174,7 @@ pub async fn eligibility(
         // here as they are on GET /v1/records/by-share-code.
         state
             .share_code_limiter
-            .check(&format!("agency:{}", agency.id))?;
+            .check(&req, &format!("agency:{}", agency.id))?;
     }
     let decision = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
