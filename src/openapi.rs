@@ -66,12 +66,16 @@ impl Modify for SecuritySchemes {
 
 /// Adds the problem responses every operation can give, from what the operation is:
 /// secured operations can answer 401 and 403, those with a body 400, 413, 415 and 422,
-/// those with path parameters 404, and all of them 500.
+/// those with path parameters 404, and all of them 500 and 503 (a storage failure, with
+/// `Retry-After`). Operations that document a 429 are rate-limited: their answers carry
+/// the `RateLimit-Policy` and `RateLimit` headers, and the 429 also `Retry-After`.
 pub struct ErrorResponses;
 
 impl Modify for ErrorResponses {
     fn modify(&self, doc: &mut Doc) {
-        for item in doc.paths.paths.values_mut() {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            // The process's own liveness and metrics never wait on the storage.
+            let uses_storage = !matches!(path.as_str(), "/healthz" | "/metrics");
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -82,13 +86,13 @@ impl Modify for ErrorResponses {
             .into_iter()
             .flatten()
             {
-                add_error_responses(op);
+                add_error_responses(op, uses_storage);
             }
         }
     }
 }
 
-fn add_error_responses(op: &mut Operation) {
+fn add_error_responses(op: &mut Operation, uses_storage: bool) {
     let secured = op
         .security
         .as_ref()
@@ -118,6 +122,47 @@ fn add_error_responses(op: &mut Operation) {
         add("404", "No such resource");
     }
     add("500", "Internal error");
+    if uses_storage {
+        add(
+            "503",
+            "The storage is unavailable (`storage_unavailable`); retry after `Retry-After`",
+        );
+    }
+    if let Some(RefOr::T(unavailable)) = op.responses.responses.get_mut("503") {
+        unavailable.headers.insert(
+            "Retry-After".into(),
+            header("Seconds to wait before retrying"),
+        );
+    }
+    if op.responses.responses.contains_key("429") {
+        for (status, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if status == "429" {
+                response.headers.insert(
+                    "Retry-After".into(),
+                    header("Seconds until the longest wait of the limits hit is over"),
+                );
+            }
+            response.headers.insert(
+                "RateLimit-Policy".into(),
+                header("The limits of this route (draft-ietf-httpapi-ratelimit-headers), e.g. `\"account\";q=10;w=60, \"address\";q=50;w=60`"),
+            );
+            response.headers.insert(
+                "RateLimit".into(),
+                header("What is left of each limit and when it is whole again, e.g. `\"account\";r=9;t=6, \"address\";r=49;t=2`"),
+            );
+        }
+    }
+}
+
+fn header(description: &str) -> RefOr<utoipa::openapi::Header> {
+    let mut header = utoipa::openapi::Header::new(
+        utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String),
+    );
+    header.description = Some(description.to_owned());
+    RefOr::T(header)
 }
 
 fn problem_response(description: &str) -> RefOr<Response> {
