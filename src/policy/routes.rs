@@ -213,7 +213,7 @@ pub async fn services_of_record(
 ) -> Result<web::Json<RecordServices>, ApiError> {
     agency.require(SCOPE_ELIGIBILITY_CHECK)?;
     let target = Target::Id(id.into_inner());
-    let listing = db::run(&state.pool, move |conn| {
+    let listing = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let record = find_record(conn, &target)?;
             let subject = queries::subject_of(conn, &record, shanghai_today())?;

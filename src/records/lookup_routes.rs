@@ -91,7 +91,7 @@ pub async fn check_share_code(
     let address = crate::auth::ratelimit::client_address(&req);
     state.share_code_limiter.check(&req, &address.to_string())?;
     let code = parse_code(&code)?;
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::check_share_code(conn, &code)?)
         })
@@ -127,7 +127,7 @@ pub async fn by_share_code(
         .check(&req, &format!("agency:{}", agency.id))?;
     let code = parse_code(&code)?;
     let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::read_by_share_code(
                 conn,

@@ -97,7 +97,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
-    let page = db::run(&state.pool, move |conn| {
+    let page = db::run_retrying(&state.pool, move |conn| {
         let rows = queries::list_for_holder(conn, &holder.id, cursor.as_deref(), limit + 1)?;
         Ok(page_of(conn, rows, limit, queries::view)?)
     })
@@ -113,7 +113,7 @@ pub async fn get_one(
     holder: Holder,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = db::run(&state.pool, move |conn| {
+    let view = db::run_retrying(&state.pool, move |conn| {
         let row = own(conn, &holder, &id)?;
         Ok(queries::view(conn, &row)?)
     })

@@ -54,10 +54,16 @@ async fn send(w: &World, key: &str, number: &str) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-/// Runs `fault` (blocking, on its own thread) while clients submit new keys, then lets the
+/// Runs `fault` (blocking, on its own thread) while clients submit new keys and other
+/// routes are probed (`expect_not_ready`: /readyz must say so at least once), then lets the
 /// clients run a second more, retries every key not yet accepted until its lease has
 /// surely passed, and prints and checks the counts.
-async fn storm(name: &str, w: Arc<World>, fault: impl FnOnce() + Send + 'static) {
+async fn storm(
+    name: &str,
+    w: Arc<World>,
+    expect_not_ready: bool,
+    fault: impl FnOnce() + Send + 'static,
+) {
     let tally = Arc::new(Mutex::new(Tally::default()));
     let stop = Arc::new(AtomicBool::new(false));
     let fault_over: Arc<Mutex<Option<Instant>>> = Arc::default();
@@ -85,19 +91,29 @@ async fn storm(name: &str, w: Arc<World>, fault: impl FnOnce() + Send + 'static)
             }
         }));
     }
-    // Liveness and readiness through the fault: /healthz must stay up.
+    // Other routes through the fault, reads and writes: a storage failure is a 503 on
+    // every one of them, never a 500; /healthz stays up.
     let probe = {
         let (w, stop) = (w.clone(), stop.clone());
         tokio::spawn(async move {
-            let (mut health, mut ready) = (BTreeMap::new(), BTreeMap::new());
+            let mut seen: BTreeMap<&'static str, BTreeMap<u16, usize>> = BTreeMap::new();
+            let login = serde_json::json!({"email": "ana@example.org", "password": crate::helpers::PASSWORD});
             while !stop.load(Ordering::Relaxed) {
-                let h = w.app.get("/healthz", None).await.status().as_u16();
-                let r = w.app.get("/readyz", None).await.status().as_u16();
-                *health.entry(h).or_insert(0usize) += 1;
-                *ready.entry(r).or_insert(0usize) += 1;
+                for path in PROBED {
+                    let res = match *path {
+                        "/v1/auth/login" => w.app.post_json(path, &login, None).await,
+                        "/v1/admin/audit" => w.app.get(path, Some(&w.admin)).await,
+                        _ => w.app.get(path, Some(&w.holder)).await,
+                    };
+                    *seen
+                        .entry(path)
+                        .or_default()
+                        .entry(res.status().as_u16())
+                        .or_default() += 1;
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            (health, ready)
+            seen
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -109,7 +125,7 @@ async fn storm(name: &str, w: Arc<World>, fault: impl FnOnce() + Send + 'static)
     for client in clients {
         client.await.unwrap();
     }
-    let (health, ready) = probe.await.unwrap();
+    let probed = probe.await.unwrap();
 
     // The clients retry what was not accepted; a key still claimed by a cut request is
     // free once its lease (2 s) has run out.
@@ -163,7 +179,7 @@ async fn storm(name: &str, w: Arc<World>, fault: impl FnOnce() + Send + 'static)
     eprintln!(
         "fault injection [{name}]: submissions {sent}, accepted {accepted}, statuses {statuses:?}, \
          lost {lost}, duplicated {duplicated}, stranded {stranded}, 500s {errors_500}, \
-         time to recover {recovery:?}; /healthz {health:?}, /readyz {ready:?}",
+         time to recover {recovery:?}; other routes {probed:?}",
         sent = t.statuses.values().sum::<usize>(),
         accepted = t.accepted.len(),
         statuses = t.statuses,
@@ -186,12 +202,35 @@ async fn storm(name: &str, w: Arc<World>, fault: impl FnOnce() + Send + 'static)
         recovery.is_some_and(|r| r < Duration::from_secs(1)),
         "recovered within a second: {recovery:?}"
     );
+    for (path, statuses) in &probed {
+        assert!(
+            !statuses.contains_key(&500),
+            "{path} answered 500: {statuses:?}"
+        );
+    }
     assert_eq!(
-        health.keys().copied().collect::<Vec<_>>(),
-        vec![200],
+        probed["/healthz"].keys().collect::<Vec<_>>(),
+        [&200],
         "/healthz stays up"
     );
+    if expect_not_ready {
+        assert!(
+            probed["/readyz"].contains_key(&503),
+            "/readyz says not ready"
+        );
+    }
 }
+
+/// Probed while the storage is cut.
+const PROBED: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/v1/verification-requests",
+    "/v1/qualifications",
+    "/v1/me",
+    "/v1/auth/login",
+    "/v1/admin/audit",
+];
 
 fn database_url(w: &World) -> String {
     w.app
@@ -216,7 +255,7 @@ async fn submissions_through_cut_postgresql_connections_are_never_lost_doubled_o
         .path()
         .trim_start_matches('/')
         .to_owned();
-    storm("pg", w, move || {
+    storm("pg", w, true, move || {
         let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
         let terminate = format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -253,7 +292,7 @@ async fn submissions_against_a_locked_sqlite_database_are_never_lost_doubled_or_
     }
     let w = Arc::new(world(SHORT_LEASE, None).await);
     let path = database_url(&w).trim_start_matches("sqlite://").to_owned();
-    storm("sqlite", w, move || {
+    storm("sqlite", w, false, move || {
         // Another process's writer (here: another connection) holds the database past the
         // service's busy timeout (500 ms), twice.
         let mut other = diesel::SqliteConnection::establish(&path).unwrap();
