@@ -181,24 +181,6 @@ pub struct Settings {
     pub storage: StorageTimeouts,
 }
 
-/// How long work waits for the storage before it answers 503.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StorageTimeouts {
-    /// For a pooled connection (the pool connects meanwhile if it can).
-    pub pool_checkout: Duration,
-    /// For SQLite's single writer held by another process.
-    pub sqlite_busy: Duration,
-}
-
-impl Default for StorageTimeouts {
-    fn default() -> Self {
-        Self {
-            pool_checkout: Duration::from_secs(5),
-            sqlite_busy: Duration::from_secs(5),
-        }
-    }
-}
-
 /// How the platform talks to issuing bodies.
 #[derive(Debug, Clone)]
 pub struct DispatcherSettings {
@@ -266,36 +248,7 @@ impl Settings {
             None => None,
         };
 
-        let storage = StorageTimeouts {
-            pool_checkout: Duration::from_millis(env.bounded(
-                "CERTVERIFY_DB_POOL_TIMEOUT_MS",
-                5_000,
-                100,
-                300_000,
-            )?),
-            sqlite_busy: Duration::from_millis(env.bounded(
-                "CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS",
-                5_000,
-                10,
-                300_000,
-            )?),
-        };
-        let idempotency_lease = Duration::from_secs(env.bounded(
-            "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
-            60,
-            1,
-            86_400,
-        )?);
-        // A submission waits at most this long for each of its statements' storage; a lease
-        // shorter than that would let a retry take the key from a request still running
-        // (the token fence keeps that from making two requests, but it is a lost answer).
-        if idempotency_lease <= storage.pool_checkout + storage.sqlite_busy {
-            return Err(ConfigError::new(
-                "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
-                "must be longer than CERTVERIFY_DB_POOL_TIMEOUT_MS and \
-                 CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS together",
-            ));
-        }
+        let (storage, idempotency_lease) = storage::from_env(&env)?;
 
         Ok(Self {
             idempotency_lease,
@@ -490,6 +443,10 @@ impl<'a> Env<'a> {
         Ok(value)
     }
 }
+
+#[path = "config_storage.rs"]
+mod storage;
+pub use storage::StorageTimeouts;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]
