@@ -172,6 +172,12 @@ impl ApiError {
         self.retryable
     }
 
+    /// The same failure, no longer to be retried (the caller gave up on it).
+    pub fn not_retried(mut self) -> Self {
+        self.retryable = false;
+        self
+    }
+
     /// Any failure of the storage rather than of the request (a 503 `storage_unavailable`).
     pub fn is_storage_failure(&self) -> bool {
         self.code == STORAGE_UNAVAILABLE

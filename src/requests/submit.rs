@@ -48,7 +48,8 @@ pub async fn submit(
             }),
             // Tried again with this claim, which the next attempt's `begin` hands back.
             Err(e) if e.is_retryable() && !last => Err(e),
-            Err(e) => Err(release(&pool, conn, &claim, e)),
+            // Given up on: released, and not run again even if it could be.
+            Err(e) => Err(release(&pool, conn, &claim, e).not_retried()),
         }
     })
     .await
