@@ -296,3 +296,40 @@ async fn a_slow_original_whose_key_a_retry_took_over_makes_no_second_request() {
     let replay = submit_to(&w, &w.app.address, "slow-1", "FCCA-1001").await;
     assert_eq!(replay.json::<Value>().await.unwrap()["id"], retry.1["id"]);
 }
+
+#[tokio::test]
+async fn a_cut_connection_and_a_serialization_failure_are_retried_within_the_submission() {
+    let Some(_) = postgres_url() else {
+        eprintln!("PostgreSQL only: SQLite has neither cut connections nor serialization failures");
+        return;
+    };
+    let w = world(SHORT_LEASE, None).await;
+    // The first insert loses its connection, the second is refused as a serialization
+    // failure, the third goes through: all within one request's three attempts.
+    w.app.with_db(|conn| {
+        conn.batch_execute(
+            "CREATE SEQUENCE attempts; \
+             CREATE FUNCTION flaky() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             DECLARE n bigint := nextval('attempts'); BEGIN \
+               IF n = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; \
+               IF n = 2 THEN RAISE EXCEPTION 'could not serialize' USING ERRCODE = '40001'; END IF; \
+               RETURN NEW; END $$; \
+             CREATE TRIGGER flaky BEFORE INSERT ON verification_requests \
+               FOR EACH ROW EXECUTE FUNCTION flaky();",
+        )
+        .unwrap()
+    });
+    let res = submit_to(&w, &w.app.address, "flaky-1", "FCCA-1001").await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert_eq!(requests_for(&w, "FCCA-1001"), 1);
+    let tried: i64 = w.app.with_db(|conn| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT last_value FROM attempts)",
+        ))
+        .get_result(conn)
+        .unwrap()
+    });
+    assert_eq!(tried, 3, "three attempts");
+    let again = submit_to(&w, &w.app.address, "flaky-1", "FCCA-1001").await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+}
