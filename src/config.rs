@@ -39,6 +39,9 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_POLICY_FILE",
     "CERTVERIFY_RECORD_VALIDITY_DAYS",
     "CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE",
+    "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
+    "CERTVERIFY_DB_POOL_TIMEOUT_MS",
+    "CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -172,6 +175,10 @@ pub struct Settings {
     pub record_validity: chrono::Duration,
     /// Share-code look-ups per minute from one client address (or by one agency).
     pub share_code_rate_limit_per_minute: u32,
+    /// How long a claimed Idempotency-Key whose request never answered holds the key;
+    /// after it the same key and body start afresh. Longer than the slowest submission.
+    pub idempotency_lease: Duration,
+    pub storage: StorageTimeouts,
 }
 
 /// How the platform talks to issuing bodies.
@@ -241,7 +248,11 @@ impl Settings {
             None => None,
         };
 
+        let (storage, idempotency_lease) = storage::from_env(&env)?;
+
         Ok(Self {
+            idempotency_lease,
+            storage,
             generate_missing_secrets: database_url.is_sqlite() && key_file_given.is_none(),
             database_url,
             listen: env.parse(
@@ -432,6 +443,10 @@ impl<'a> Env<'a> {
         Ok(value)
     }
 }
+
+#[path = "config_storage.rs"]
+mod storage;
+pub use storage::StorageTimeouts;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

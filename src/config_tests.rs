@@ -81,10 +81,35 @@ fn malformed_values_name_their_setting() {
         ("CERTVERIFY_ALLOW_HTTP_ISSUERS", "yes please"),
         ("CERTVERIFY_PII_KEY", "abcd"),
         ("DATABASE_URL", "mysql://x"),
+        ("CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS", "0"),
+        ("CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS", "a minute"),
+        ("CERTVERIFY_DB_POOL_TIMEOUT_MS", "5"),
+        ("CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS", "-1"),
     ] {
         let err = settings(&[(name, value)]).unwrap_err();
         assert_eq!(err.setting, name, "{err}");
     }
+}
+
+#[test]
+fn the_idempotency_lease_outlasts_the_storage_timeouts() {
+    let defaults = settings(&[]).unwrap();
+    assert_eq!(defaults.idempotency_lease, Duration::from_secs(60));
+    assert_eq!(defaults.storage, StorageTimeouts::default());
+    let err = settings(&[
+        ("CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS", "10"),
+        ("CERTVERIFY_DB_POOL_TIMEOUT_MS", "6000"),
+        ("CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS", "4000"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.setting, "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS");
+    let short = settings(&[
+        ("CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS", "2"),
+        ("CERTVERIFY_DB_POOL_TIMEOUT_MS", "500"),
+        ("CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS", "500"),
+    ])
+    .unwrap();
+    assert_eq!(short.idempotency_lease, Duration::from_secs(2));
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub struct ApiError {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// Kept for the log only; never shown to the caller.
     source: Option<anyhow::Error>,
+    /// A storage failure that running the same work again may cure (see [`storage_failure`]).
+    retryable: bool,
 }
 
 impl std::fmt::Display for ApiError {
@@ -76,6 +78,7 @@ impl ApiError {
             errors: Vec::new(),
             headers: Vec::new(),
             source: None,
+            retryable: false,
         }
     }
 
@@ -131,24 +134,53 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, &retry_after_secs.max(1).to_string())
     }
 
+    /// 503 `storage_unavailable`: the database could not be reached or did not finish the
+    /// work (no connection, pool timeout, a cut connection, a lock held too long). Nothing
+    /// is wrong with the request, so the client is told when to send it again.
     pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "The service cannot reach its database.",
-        );
+            STORAGE_UNAVAILABLE,
+            "The service cannot reach its database; try again shortly.",
+        )
+        .with_header(header::RETRY_AFTER, &STORAGE_RETRY_AFTER_SECS.to_string());
         e.source = Some(source.into());
         e
     }
 
+    /// 500 for a real bug, unless the cause is a storage failure (an error passed up
+    /// through `anyhow` keeps its cause), which is a 503.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let source = source.into();
+        if let Some(failure) = source.chain().find_map(storage_failure_of) {
+            let mut e = Self::unavailable(source);
+            e.retryable = failure == StorageFailure::Transient;
+            return e;
+        }
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "An internal error occurred.",
         );
-        e.source = Some(source.into());
+        e.source = Some(source);
         e
+    }
+
+    /// A storage failure that the same work, run again on a fresh connection, may not meet
+    /// (a serialization failure, a deadlock, a connection cut before the commit).
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
+    /// The same failure, no longer to be retried (the caller gave up on it).
+    pub fn not_retried(mut self) -> Self {
+        self.retryable = false;
+        self
+    }
+
+    /// Any failure of the storage rather than of the request (a 503 `storage_unavailable`).
+    pub fn is_storage_failure(&self) -> bool {
+        self.code == STORAGE_UNAVAILABLE
     }
 
     pub fn problem(&self) -> Problem {
@@ -167,6 +199,92 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         Self::internal(e)
     }
+}
+
+/// The problem code of every storage failure, on every route.
+pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
+/// What a 503 for a storage failure asks the client to wait: long enough for a pool to
+/// reconnect or a lock to pass, short enough that a retry is not a user-visible stall.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 2;
+
+/// How a storage failure may be met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFailure {
+    /// Running the work again (on a fresh connection) may succeed at once.
+    Transient,
+    /// The storage is unusable for now (busy beyond its timeout, an I/O error, unreachable),
+    /// or it is unknown whether a commit happened: answer 503 and let the client decide.
+    Unavailable,
+}
+
+/// A commit whose connection was lost before its answer came: it may or may not have
+/// happened, so the work must not be run again blindly. `db::write_transaction` wraps such
+/// a failure in this.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection was lost during the commit, which may or may not have happened: {0}")]
+pub struct CommitInDoubt(pub diesel::result::Error);
+
+/// Which diesel errors are the storage's fault rather than a bug. diesel names only some
+/// SQLSTATEs and none of SQLite's result codes, so the rest are told by their messages
+/// (PostgreSQL's and SQLite's own, which are stable).
+pub fn storage_failure(e: &diesel::result::Error) -> Option<StorageFailure> {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match e {
+        Error::DatabaseError(
+            Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure,
+            _,
+        ) => Some(StorageFailure::Transient),
+        Error::DatabaseError(Kind::ReadOnlyTransaction, _) | Error::BrokenTransactionManager => {
+            Some(StorageFailure::Unavailable)
+        }
+        Error::DatabaseError(Kind::Unknown, info) => {
+            let message = info.message();
+            const TRANSIENT: &[&str] = &[
+                "deadlock detected",
+                "could not serialize access",
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "could not receive data from server",
+                "could not send data to server",
+            ];
+            // SQLite: busy beyond the busy timeout (SQLITE_BUSY, SQLITE_LOCKED), I/O errors,
+            // a full disk, a file it cannot open.
+            const UNAVAILABLE: &[&str] = &[
+                "database is locked",
+                "database table is locked",
+                "disk I/O error",
+                "database or disk is full",
+                "unable to open database file",
+            ];
+            if TRANSIENT.iter().any(|m| message.contains(m)) {
+                Some(StorageFailure::Transient)
+            } else if UNAVAILABLE.iter().any(|m| message.contains(m)) {
+                Some(StorageFailure::Unavailable)
+            } else {
+                None
+            }
+        }
+        Error::QueryBuilderError(inner) if inner.is::<CommitInDoubt>() => {
+            Some(StorageFailure::Unavailable)
+        }
+        _ => None,
+    }
+}
+
+/// A storage failure anywhere in an error's chain: a diesel error, a lost commit, or the
+/// pool that could not lend a connection.
+fn storage_failure_of(e: &(dyn std::error::Error + 'static)) -> Option<StorageFailure> {
+    if let Some(e) = e.downcast_ref::<diesel::result::Error>() {
+        return storage_failure(e);
+    }
+    if e.is::<CommitInDoubt>()
+        || e.is::<diesel::r2d2::PoolError>()
+        || e.is::<diesel::ConnectionError>()
+    {
+        return Some(StorageFailure::Unavailable);
+    }
+    None
 }
 
 impl ResponseError for ApiError {
@@ -209,6 +327,42 @@ mod tests {
         let e = ApiError::internal(anyhow::anyhow!("password=hunter2"));
         assert!(!e.problem().detail.contains("hunter2"));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn storage_failures_are_503_with_retry_after_and_bugs_stay_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let cut = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        let e = ApiError::from(cut);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, STORAGE_UNAVAILABLE);
+        assert!(e.is_retryable());
+        let response = e.error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+
+        let locked = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_owned()),
+        );
+        let through_anyhow = ApiError::internal(anyhow::Error::from(locked).context("issuing"));
+        assert_eq!(through_anyhow.code, STORAGE_UNAVAILABLE);
+        assert!(
+            !through_anyhow.is_retryable(),
+            "the busy timeout already waited"
+        );
+
+        let bug = ApiError::from(Error::NotFound);
+        assert_eq!(bug.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let in_doubt = Error::QueryBuilderError(Box::new(CommitInDoubt(Error::NotFound)));
+        let in_doubt = ApiError::from(in_doubt);
+        assert_eq!(in_doubt.code, STORAGE_UNAVAILABLE);
+        assert!(
+            !in_doubt.is_retryable(),
+            "a commit that may have happened is not run again"
+        );
     }
 
     #[test]

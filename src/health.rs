@@ -31,7 +31,7 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let pending = db::run(&state.pool, |conn| {
+    let pending = db::run_retrying(&state.pool, |conn| {
         db::migrations::has_pending(conn).map_err(ApiError::unavailable)
     })
     .await?;

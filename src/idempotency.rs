@@ -2,6 +2,11 @@
 //! that sends it. The fingerprint is SHA-256 of the body's JCS form; keys live 24 hours.
 //! Same key and fingerprint → the stored response; same key, other body → 422; the first
 //! request still running → 409; no key where one is needed → 400.
+//!
+//! A claim is held by a token for a lease: a claim that never answered (its connection was
+//! cut, its process killed) is taken again by the same key and body once the lease ran out,
+//! and an answer is stored only by the token that holds the key, in the work's own
+//! transaction, so a slow original and a retry never both do the work.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -18,11 +23,58 @@ use crate::error::ApiError;
 const HEADER: &str = "Idempotency-Key";
 const KEEP_HOURS: i64 = 24;
 
+/// A request's key as it asks to claim it: who sends it, the key, the body's fingerprint,
+/// the token its claim will carry and how long the claim holds without an answer.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub principal: String,
+    pub key: String,
+    pub fingerprint: String,
+    token: String,
+    lease: Duration,
+}
+
+impl Request {
+    /// A fresh token: each request holds the key by its own, so a slow original and a
+    /// retry that took the key over after the lease can never both write an answer.
+    pub fn new(principal: String, key: String, fingerprint: String, lease: Duration) -> Self {
+        Self {
+            principal,
+            key,
+            fingerprint,
+            token: uuid::Uuid::new_v4().simple().to_string(),
+            lease,
+        }
+    }
+}
+
 /// A claimed key: write its [`Completion`] with the work it answers.
 #[derive(Debug, Clone)]
 pub struct Claim {
     principal: String,
     key: String,
+    token: String,
+}
+
+/// The completion found the key held by another token: its lease ran out and a retry
+/// took it over. The work must roll back (the retry does it instead).
+#[derive(Debug, thiserror::Error)]
+#[error("the Idempotency-Key was taken over by a retry after its lease ran out")]
+pub struct ClaimLost;
+
+/// True when `e` is a [`ClaimLost`] raised by [`Completion`].
+pub fn is_claim_lost(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::QueryBuilderError(inner) if inner.is::<ClaimLost>())
+}
+
+/// What a request whose claim was lost answers: a retry holds the key now, and the key
+/// will replay that retry's answer.
+pub fn superseded() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_flight",
+        "A retry with this Idempotency-Key took it over after this request ran past its \
+         lease; that retry's answer is the one the key keeps.",
+    )
 }
 
 /// The answer a claimed key will replay, written with the work it answers.
@@ -33,22 +85,35 @@ pub struct Completion<'a> {
 }
 
 impl Completion<'_> {
-    /// Stores the answer, in the caller's transaction.
+    /// Stores the answer, in the caller's transaction, if the claim still holds the key;
+    /// else fails with [`ClaimLost`] so that the transaction rolls back.
     pub fn write(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        let (principal, key) = (&self.claim.principal, &self.claim.key);
-        diesel::update(idempotency_keys::table.find((principal, key)))
-            .set((
-                idempotency_keys::response_status.eq(i32::from(self.status.as_u16())),
-                idempotency_keys::response_body.eq(self.body),
-            ))
-            .execute(conn)
-            .map(|_| ())
+        let c = self.claim;
+        let stored = diesel::update(
+            idempotency_keys::table
+                .find((&c.principal, &c.key))
+                .filter(idempotency_keys::claim_token.eq(&c.token))
+                .filter(idempotency_keys::response_status.is_null()),
+        )
+        .set((
+            idempotency_keys::response_status.eq(i32::from(self.status.as_u16())),
+            idempotency_keys::response_body.eq(self.body),
+        ))
+        .execute(conn)?;
+        match stored {
+            1 => Ok(()),
+            _ => Err(diesel::result::Error::QueryBuilderError(Box::new(
+                ClaimLost,
+            ))),
+        }
     }
 
-    /// Stores the answer as one more part (`k`) of a PostgreSQL data-modifying statement,
-    /// for work that is one statement there: it then needs no transaction of its own.
+    /// Starts a PostgreSQL data-modifying statement (`WITH k AS (…)`) with the answer's
+    /// update, which yields one row while the claim still holds the key and none once it
+    /// was lost. The work's own parts must select `FROM k`, so that they write nothing
+    /// when it matched nothing, and the caller must then report [`ClaimLost`].
     pub fn in_statement<'q>(&self, q: PgSql<'q>) -> PgSql<'q> {
-        q.sql(", k AS (UPDATE idempotency_keys SET response_status = ")
+        q.sql("WITH k AS (UPDATE idempotency_keys SET response_status = ")
             .param::<Integer, _>(i32::from(self.status.as_u16()))
             .sql(", response_body = ")
             .param::<Text, _>(self.body.to_owned())
@@ -56,7 +121,9 @@ impl Completion<'_> {
             .param::<Text, _>(self.claim.principal.clone())
             .sql(" AND idem_key = ")
             .param::<Text, _>(self.claim.key.clone())
-            .sql(")")
+            .sql(" AND claim_token = ")
+            .param::<Text, _>(self.claim.token.clone())
+            .sql(" AND response_status IS NULL RETURNING 1 AS held)")
     }
 }
 
@@ -110,65 +177,77 @@ pub fn fingerprint(body: &serde_json::Value) -> Result<String, ApiError> {
 
 /// Claims the key, committed at once so a concurrent duplicate sees it: a new key costs
 /// one statement; a known one is looked at in a transaction.
-pub fn begin(
-    conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Begin, ApiError> {
+pub fn begin(conn: &mut DbConnection, req: &Request) -> Result<Begin, ApiError> {
     let now = chrono::Utc::now().naive_utc();
     // ON CONFLICT rather than catching the unique violation: on PostgreSQL a failed insert
     // aborts the transaction, and a savepoint around it costs two more round trips.
     let values = (
-        idempotency_keys::principal.eq(principal),
-        idempotency_keys::idem_key.eq(key),
-        idempotency_keys::fingerprint.eq(fingerprint),
+        idempotency_keys::principal.eq(&req.principal),
+        idempotency_keys::idem_key.eq(&req.key),
+        idempotency_keys::fingerprint.eq(&req.fingerprint),
         idempotency_keys::created_at.eq(now),
+        idempotency_keys::claim_token.eq(&req.token),
+        idempotency_keys::lease_until.eq(now + req.lease),
     );
     let inserted = write_statement(conn, |conn| {
         crate::insert_or_skip!(conn, idempotency_keys::table, values)
     })?;
     if inserted == 1 {
-        return Ok(Begin::Fresh(claim(principal, key)));
+        return Ok(Begin::Fresh(claim(req)));
     }
-    write_transaction(conn, |conn| known(conn, principal, key, fingerprint, now))
+    write_transaction(conn, |conn| known(conn, req, now))
 }
 
-/// A key already stored: past its retention it is claimed again, else its answer is
-/// replayed, or refused when the body differs or the first request is still running.
+/// A key already stored. It is claimed again when it is past its retention, when its claim
+/// never answered and its lease ran out (a cut connection, a killed process) and the body
+/// is the same, or when this very request holds it (a retry after a storage failure).
+/// Otherwise its answer is replayed, or the request refused when the body differs or the
+/// first request is still running.
 fn known(
     conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    fingerprint: &str,
+    req: &Request,
     now: chrono::NaiveDateTime,
 ) -> Result<Begin, ApiError> {
-    // A key past its retention that the periodic purge has not removed yet is new again.
+    use idempotency_keys::dsl as k;
+    let unanswered = k::response_status
+        .is_null()
+        .and(k::fingerprint.eq(&req.fingerprint));
+    let stale = k::lease_until.is_null().or(k::lease_until.lt(now));
+    let ours = k::claim_token.eq(&req.token);
     let reclaimed = diesel::update(
-        idempotency_keys::table
-            .find((principal, key))
-            .filter(idempotency_keys::created_at.lt(retention_cutoff(now))),
+        k::idempotency_keys.find((&req.principal, &req.key)).filter(
+            k::created_at
+                .lt(retention_cutoff(now))
+                .or(unanswered.and(stale.or(ours))),
+        ),
     )
     .set((
-        idempotency_keys::fingerprint.eq(fingerprint),
-        idempotency_keys::response_status.eq(None::<i32>),
-        idempotency_keys::response_body.eq(None::<String>),
-        idempotency_keys::created_at.eq(now),
+        k::fingerprint.eq(&req.fingerprint),
+        k::response_status.eq(None::<i32>),
+        k::response_body.eq(None::<String>),
+        k::created_at.eq(now),
+        k::claim_token.eq(&req.token),
+        k::lease_until.eq(now + req.lease),
     ))
     .execute(conn)?;
     if reclaimed == 1 {
-        return Ok(Begin::Fresh(claim(principal, key)));
+        return Ok(Begin::Fresh(claim(req)));
     }
-    let (stored_fingerprint, status, body): (String, Option<i32>, Option<String>) =
-        idempotency_keys::table
-            .find((principal, key))
-            .select((
-                idempotency_keys::fingerprint,
-                idempotency_keys::response_status,
-                idempotency_keys::response_body,
-            ))
-            .first(conn)?;
-    if stored_fingerprint != fingerprint {
+    let (stored_fingerprint, status, body, token): (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+    ) = k::idempotency_keys
+        .find((&req.principal, &req.key))
+        .select((
+            k::fingerprint,
+            k::response_status,
+            k::response_body,
+            k::claim_token,
+        ))
+        .first(conn)?;
+    if stored_fingerprint != req.fingerprint {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
@@ -181,10 +260,11 @@ fn known(
             .and_then(|s| StatusCode::from_u16(s).ok()),
         body,
     ) {
+        // This request's own answer, written by an attempt whose reply was lost.
         (Some(status), Some(body)) => Ok(Begin::Replay(Stored {
             status,
             body,
-            replayed: true,
+            replayed: token.as_deref() != Some(req.token.as_str()),
         })),
         _ => Err(ApiError::conflict(
             "idempotency_key_in_flight",
@@ -193,10 +273,11 @@ fn known(
     }
 }
 
-fn claim(principal: &str, key: &str) -> Claim {
+fn claim(req: &Request) -> Claim {
     Claim {
-        principal: principal.to_owned(),
-        key: key.to_owned(),
+        principal: req.principal.clone(),
+        key: req.key.clone(),
+        token: req.token.clone(),
     }
 }
 
@@ -213,12 +294,14 @@ pub fn purge_expired(conn: &mut DbConnection) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Releases a key whose request failed, so the client may try again with it.
+/// Releases a key whose request failed, so the client may try again with it at once
+/// (if this fails too, the lease releases it). Only while this claim still holds it.
 pub fn abandon(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::principal.eq(&claim.principal))
             .filter(idempotency_keys::idem_key.eq(&claim.key))
+            .filter(idempotency_keys::claim_token.eq(&claim.token))
             .filter(idempotency_keys::response_status.is_null()),
     )
     .execute(conn)
@@ -228,6 +311,45 @@ pub fn abandon(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_a_retry_took_over_after_its_lease_cannot_store_its_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::config::DatabaseUrl::Sqlite(dir.path().join("keys.db"));
+        let pool = crate::db::build_pool(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        crate::db::migrations::run_pending(&mut conn).unwrap();
+        let ask = |lease| Request::new("holder:a".into(), "k".into(), "f".into(), lease);
+        let answer = |claim| Completion {
+            claim,
+            status: StatusCode::CREATED,
+            body: "{}",
+        };
+        // A lease already over: as if the original had been running for longer than it.
+        let Begin::Fresh(lost) = begin(&mut conn, &ask(Duration::seconds(-1))).unwrap() else {
+            panic!("a new key is claimed");
+        };
+        let retry = ask(Duration::seconds(60));
+        let Begin::Fresh(held) = begin(&mut conn, &retry).unwrap() else {
+            panic!("a claim past its lease is taken again");
+        };
+        let e = write_transaction(&mut conn, |c| answer(&lost).write(c)).unwrap_err();
+        assert!(is_claim_lost(&e), "{e}");
+        assert!(matches!(
+            begin(&mut conn, &ask(Duration::seconds(60))),
+            Err(e) if e.code == "idempotency_key_in_flight"
+        ));
+        write_transaction(&mut conn, |c| answer(&held).write(c)).unwrap();
+        // The retry's own next attempt gets its answer as its own; anyone else, a replay.
+        let Begin::Replay(own) = begin(&mut conn, &retry).unwrap() else {
+            panic!("answered");
+        };
+        assert!(!own.replayed);
+        let Begin::Replay(other) = begin(&mut conn, &ask(Duration::seconds(60))).unwrap() else {
+            panic!("answered");
+        };
+        assert!(other.replayed);
+    }
 
     #[test]
     fn the_fingerprint_ignores_member_order_and_whitespace() {

@@ -35,7 +35,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Checked before anything else starts, so a bad table never serves a decision.
         let policy = load_policy(&settings)?;
-        let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let pool = db::build_pool_with(
+            &settings.database_url,
+            settings.db_pool_size,
+            settings.storage,
+        )?;
         let migrate_pool = pool.clone();
         let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
             let mut conn = migrate_pool.get()?;
@@ -143,6 +147,7 @@ impl Application {
                                 .default_handler_client(problems::ensure_problem)
                                 .default_handler_server(problems::ensure_problem),
                         )
+                        .wrap(from_fn(crate::auth::ratelimit::headers))
                         .wrap(from_fn(crate::ops::metrics::middleware))
                         .wrap(TracingLogger::<crate::ops::telemetry::RedactingRootSpan>::new())
                 })

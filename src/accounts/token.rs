@@ -152,7 +152,9 @@ pub async fn token(
             ))
         }
     };
-    state.limiter.check(&client_id, client_address(&req))?;
+    state
+        .limiter
+        .check(&req, &client_id, client_address(&req))?;
     let row = db::run(&state.pool, move |conn| {
         Ok(accounts::find_active_by_client_id(conn, &client_id)?)
     })

@@ -89,7 +89,7 @@ pub async fn list(
         actor: params.actor,
     };
     let cursor = params.cursor;
-    let rows = db::run(&state.pool, move |conn| {
+    let rows = db::run_retrying(&state.pool, move |conn| {
         Ok(super::list(conn, &filter, cursor.as_deref(), limit + 1)?)
     })
     .await?;

@@ -169,7 +169,7 @@ pub fn load_platform_key(settings: &Settings) -> anyhow::Result<SigningKey> {
     let path = &settings.key_file;
     if !path.exists() && settings.generate_missing_secrets {
         let key = SigningKey::generate(&mut OsRng);
-        write_secret_file(path, key.to_pkcs8_pem(Default::default())?.as_bytes())?;
+        write_secret_file(path, pkcs8_v1_pem(&key)?.as_bytes())?;
         tracing::warn!(path = %path.display(), kid = %kid_of(&key.verifying_key()), "generated a new platform signing key");
         return Ok(key);
     }
@@ -193,8 +193,23 @@ pub fn generate_key_file(path: &Path, force: bool) -> anyhow::Result<SigningKey>
         anyhow::bail!("{} exists; pass --force to replace it", path.display());
     }
     let key = SigningKey::generate(&mut OsRng);
-    write_secret_file(path, key.to_pkcs8_pem(Default::default())?.as_bytes())?;
+    write_secret_file(path, pkcs8_v1_pem(&key)?.as_bytes())?;
     Ok(key)
+}
+
+/// The key as a PKCS#8 v1 PEM (RFC 8410 §7: the private key alone, as
+/// `openssl genpkey -algorithm ed25519` writes it). ed25519-dalek's own encoding is v2,
+/// with the public key appended, which OpenSSL 3 and Python's `cryptography` refuse;
+/// operators back up, inspect and convert key files with those tools. Reading accepts
+/// both forms.
+pub fn pkcs8_v1_pem(
+    key: &SigningKey,
+) -> anyhow::Result<ed25519_dalek::pkcs8::spki::der::zeroize::Zeroizing<String>> {
+    let v1 = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    };
+    Ok(v1.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)?)
 }
 
 /// Loads the PII key from the settings, or from (or into) the development key file.
@@ -279,6 +294,45 @@ mod tests {
         assert!(
             generate_key_file(&path, false).is_err(),
             "an existing key is never overwritten silently"
+        );
+    }
+
+    /// What `openssl genpkey -algorithm ed25519` writes: version 0, the algorithm, and the
+    /// 32-byte key in an OCTET STRING, 48 bytes in all.
+    #[test]
+    fn a_generated_key_file_is_pkcs8_v1_as_openssl_writes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        let key = generate_key_file(&path, false).unwrap();
+        let pem = std::fs::read_to_string(&path).unwrap();
+        let der = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(der)
+            .unwrap();
+        let mut expected = hex::decode("302e020100300506032b657004220420").unwrap();
+        expected.extend_from_slice(&key.to_bytes());
+        assert_eq!(der, expected);
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    }
+
+    /// Files written before keys were v1 (ed25519-dalek's v2, with the public key) load.
+    #[test]
+    fn a_pkcs8_v2_key_file_still_loads() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/vectors/platform-key-pkcs8-v2.pem");
+        let pem = std::fs::read_to_string(&path).unwrap();
+        assert!(pem.len() > 150, "a v2 document carries the public key too");
+        let key = read_platform_key(&path).unwrap();
+        let v2 = SigningKey::from_pkcs8_pem(&pem).unwrap();
+        assert_eq!(key.to_bytes(), v2.to_bytes());
+        assert_eq!(
+            SigningKey::from_pkcs8_pem(&pkcs8_v1_pem(&key).unwrap())
+                .unwrap()
+                .to_bytes(),
+            key.to_bytes()
         );
     }
 

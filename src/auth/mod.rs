@@ -3,6 +3,7 @@
 //! (`holders::login`, `accounts::token`); what they answer is `grant`.
 
 pub mod extract;
+pub mod gcra;
 pub mod grant;
 pub mod jws;
 pub mod keys;

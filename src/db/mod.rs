@@ -7,7 +7,10 @@
 
 pub mod migrations;
 pub mod pg_sql;
+mod run;
 pub mod schema;
+
+pub use run::{run, run_attempts, run_retrying, ATTEMPTS};
 
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
@@ -18,7 +21,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
-use crate::config::DatabaseUrl;
+use crate::config::{DatabaseUrl, StorageTimeouts};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -41,12 +44,23 @@ pub enum DbError {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    sqlite_busy_ms: u32,
 }
 
 /// A pooled connection, with when the pool last checked that it answers.
 pub struct Checked {
     conn: DbConnection,
     validated: Instant,
+    /// Work on it met a storage failure: the pool drops it rather than lending it again
+    /// (a cut PostgreSQL connection would otherwise be lent for the bypass window).
+    suspect: bool,
+}
+
+impl Checked {
+    /// Work on it met a storage failure: the pool drops it when it comes back.
+    pub(super) fn mark_suspect(&mut self) {
+        self.suspect = true;
+    }
 }
 
 impl Deref for Checked {
@@ -68,12 +82,19 @@ impl DerefMut for Checked {
 /// a connection cut by a server restart still fails at most this long before it is replaced.
 const VALIDATION_BYPASS: Duration = Duration::from_millis(500);
 
-/// How long SQLite waits for the single writer before answering "database is locked".
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
-
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self::with_busy_timeout(url, StorageTimeouts::default().sqlite_busy)
+    }
+
+    /// `sqlite_busy`: how long SQLite waits for a writer of another process before it
+    /// answers "database is locked".
+    pub fn with_busy_timeout(url: DatabaseUrl, sqlite_busy: Duration) -> Self {
+        let sqlite_busy_ms = u32::try_from(sqlite_busy.as_millis()).unwrap_or(u32::MAX);
+        Self {
+            url,
+            sqlite_busy_ms,
+        }
     }
 
     fn connect(&self) -> Result<DbConnection, DbError> {
@@ -91,8 +112,9 @@ impl ConnectionManager {
                 // SQLite checkpoints when the last connection closes.
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                     PRAGMA wal_autocheckpoint = 0;"
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
+                     PRAGMA wal_autocheckpoint = 0;",
+                    self.sqlite_busy_ms
                 ))?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -108,6 +130,7 @@ impl ManageConnection for ConnectionManager {
         Ok(Checked {
             conn: ConnectionManager::connect(self)?,
             validated: Instant::now(),
+            suspect: false,
         })
     }
 
@@ -120,21 +143,30 @@ impl ManageConnection for ConnectionManager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut Checked) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Checked) -> bool {
+        conn.suspect
     }
 }
 
 /// Builds the pool. The first connection is made here so that a wrong URL or password
 /// stops the start with the database's own message instead of a 30-second pool timeout.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    build_pool_with(url, max_size, StorageTimeouts::default())
+}
+
+/// [`build_pool`] with the storage timeouts of the settings.
+pub fn build_pool_with(
+    url: &DatabaseUrl,
+    max_size: u32,
+    timeouts: StorageTimeouts,
+) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
         }
     }
-    let manager = ConnectionManager::new(url.clone());
+    let manager = ConnectionManager::with_busy_timeout(url.clone(), timeouts.sqlite_busy);
     let mut first = manager
         .connect()
         .map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
@@ -146,7 +178,7 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     let is_sqlite = matches!(url, DatabaseUrl::Sqlite(_));
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(timeouts.pool_checkout)
         .test_on_check_out(!is_sqlite)
         .build(manager)?;
     Ok(pool)
@@ -262,16 +294,29 @@ where
         }
     };
     match f(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => Err(commit_failed(e).into()),
+        },
         Err(e) => {
             // The original error matters more than a failed rollback; the connection is
             // marked broken by diesel in that case and dropped by the pool.
             let _ = Manager::rollback_transaction(conn);
             Err(e)
         }
+    }
+}
+
+/// A commit that failed because the connection was lost may have happened; it is marked
+/// so (`CommitInDoubt`) and never retried as if it had not. A refused commit (a
+/// serialization failure) certainly rolled back and stays as it is.
+fn commit_failed(e: diesel::result::Error) -> diesel::result::Error {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match e {
+        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+            Error::QueryBuilderError(Box::new(crate::error::CommitInDoubt(e)))
+        }
+        e => e,
     }
 }
 
@@ -309,21 +354,6 @@ where
         DbConnection::Pg(_) => f(conn),
         DbConnection::Sqlite(_) => write_transaction(conn, f),
     }
-}
-
-/// Runs blocking database work on the blocking thread pool, never on an async worker.
-pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, crate::error::ApiError> + Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(crate::error::ApiError::unavailable)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 #[cfg(test)]

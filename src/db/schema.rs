@@ -162,6 +162,8 @@ diesel::table! {
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
         created_at -> Timestamp,
+        claim_token -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 

@@ -36,7 +36,9 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    state.limiter.check(email.trim(), client_address(&req))?;
+    state
+        .limiter
+        .check(&req, email.trim(), client_address(&req))?;
     let row = db::run(&state.pool, move |conn| {
         Ok(holders::find_by_email(conn, &email)?)
     })

@@ -65,7 +65,7 @@ pub async fn register(
 #[utoipa::path(tag = "holders", security(("holder_token" = [])), responses((status = 200, body = HolderView)))]
 #[get("/v1/me")]
 pub async fn me(state: web::Data<AppState>, holder: Holder) -> Result<HttpResponse, ApiError> {
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::run_retrying(&state.pool, move |conn| {
         Ok(queries::find(conn, &holder.id)?)
     })
     .await?;

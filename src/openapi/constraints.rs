@@ -77,7 +77,7 @@ const CACHED_READS: &[&str] = &[
     "/v1/status-lists/{id}",
 ];
 
-fn header(description: &str) -> RefOr<utoipa::openapi::header::Header> {
+pub(super) fn header(description: &str) -> RefOr<utoipa::openapi::header::Header> {
     RefOr::T(
         utoipa::openapi::header::HeaderBuilder::new()
             .schema(Some(string().build()))
@@ -125,12 +125,6 @@ pub fn document_headers(path: &str, method: &str, op: &mut Operation) {
             response.headers.insert(
                 "Cache-Control".to_owned(),
                 header("`public, max-age=…`: how long the answer may be reused"),
-            );
-        }
-        if status == "429" || status == "503" {
-            response.headers.insert(
-                "Retry-After".to_owned(),
-                header("Seconds to wait before trying again"),
             );
         }
         if path == "/v1/verification-requests" && method == "post" && status.starts_with('2') {

@@ -69,13 +69,17 @@ impl Modify for SecuritySchemes {
 
 /// Adds the problem responses every operation can give, from what the operation is:
 /// secured operations can answer 401 and 403, those with a body 400, 413, 415 and 422,
-/// those with path parameters 404, and all of them 500.
+/// those with path parameters 404, and all of them 500 and 503 (a storage failure, with
+/// `Retry-After`). Operations that document a 429 are rate-limited: their answers carry
+/// the `RateLimit-Policy` and `RateLimit` headers, and the 429 also `Retry-After`.
 pub struct ErrorResponses;
 
 impl Modify for ErrorResponses {
     fn modify(&self, doc: &mut Doc) {
         refer_page_items(doc);
         for (path, item) in doc.paths.paths.iter_mut() {
+            // The process's own liveness and metrics never wait on the storage.
+            let uses_storage = !matches!(path.as_str(), "/healthz" | "/metrics");
             for (method, op) in [
                 ("get", &mut item.get),
                 ("post", &mut item.post),
@@ -88,7 +92,7 @@ impl Modify for ErrorResponses {
                     op.operation_id = Some(id.to_owned());
                 }
                 constraints::constrain_parameters(path, op);
-                add_error_responses(op);
+                add_error_responses(op, uses_storage);
                 constraints::document_headers(path, method, op);
             }
         }
@@ -212,7 +216,7 @@ fn operation_id(method: &str, path: &str) -> Option<&'static str> {
         .map(|(_, _, id)| *id)
 }
 
-fn add_error_responses(op: &mut Operation) {
+fn add_error_responses(op: &mut Operation, uses_storage: bool) {
     let secured = op
         .security
         .as_ref()
@@ -261,10 +265,39 @@ fn add_error_responses(op: &mut Operation) {
         add("404", "No such resource");
     }
     add("500", "Internal error");
-    add(
-        "503",
-        "The database is unreachable for now; retry after `Retry-After` seconds",
-    );
+    if uses_storage {
+        add(
+            "503",
+            "The storage is unavailable (`storage_unavailable`); retry after `Retry-After`",
+        );
+    }
+    if let Some(RefOr::T(unavailable)) = op.responses.responses.get_mut("503") {
+        unavailable.headers.insert(
+            "Retry-After".into(),
+            constraints::header("Seconds to wait before retrying"),
+        );
+    }
+    if op.responses.responses.contains_key("429") {
+        for (status, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if status == "429" {
+                response.headers.insert(
+                    "Retry-After".into(),
+                    constraints::header("Seconds until the longest wait of the limits hit is over"),
+                );
+            }
+            response.headers.insert(
+                "RateLimit-Policy".into(),
+                constraints::header("The limits of this route (draft-ietf-httpapi-ratelimit-headers), e.g. `\"account\";q=10;w=60, \"address\";q=50;w=60`"),
+            );
+            response.headers.insert(
+                "RateLimit".into(),
+                constraints::header("What is left of each limit and when it is whole again, e.g. `\"account\";r=9;t=6, \"address\";r=49;t=2`"),
+            );
+        }
+    }
 }
 
 /// utoipa inlines the item type of a generic `Page<T>`; each `Page_T` refers to `T`

@@ -161,6 +161,7 @@ impl EligibilityRequest {
               (status = 422, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown service, not exactly one of record_id and share_code, a malformed share code, or missing facts (code missing_facts, one error per fact)")))]
 #[post("/v1/eligibility")]
 pub async fn eligibility(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     policy: web::Data<PolicyTable>,
     agency: Agency,
@@ -174,7 +175,7 @@ pub async fn eligibility(
         // here as they are on GET /v1/records/by-share-code.
         state
             .share_code_limiter
-            .check(&format!("agency:{}", agency.id))?;
+            .check(&req, &format!("agency:{}", agency.id))?;
     }
     let decision = db::run(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -213,7 +214,7 @@ pub async fn services_of_record(
 ) -> Result<web::Json<RecordServices>, ApiError> {
     agency.require(SCOPE_ELIGIBILITY_CHECK)?;
     let target = Target::Id(id.into_inner());
-    let listing = db::run(&state.pool, move |conn| {
+    let listing = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             let record = find_record(conn, &target)?;
             let subject = queries::subject_of(conn, &record, shanghai_today())?;

@@ -46,7 +46,7 @@ pub async fn my_records(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
-    let rows = db::run(&state.pool, move |conn| {
+    let rows = db::run_retrying(&state.pool, move |conn| {
         Ok(hq::list_for_holder(
             conn,
             &holder.id,
@@ -178,7 +178,7 @@ pub async fn access_log(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
-    let rows = db::run(&state.pool, move |conn| {
+    let rows = db::run_retrying(&state.pool, move |conn| {
         Ok(hq::access_log(
             conn,
             &holder.id,

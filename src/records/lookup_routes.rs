@@ -89,9 +89,9 @@ pub async fn check_share_code(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let address = crate::auth::ratelimit::client_address(&req);
-    state.share_code_limiter.check(&address.to_string())?;
+    state.share_code_limiter.check(&req, &address.to_string())?;
     let code = parse_code(&code)?;
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::check_share_code(conn, &code)?)
         })
@@ -124,10 +124,10 @@ pub async fn by_share_code(
     agency.require(SCOPE_RECORDS_READ)?;
     state
         .share_code_limiter
-        .check(&format!("agency:{}", agency.id))?;
+        .check(&req, &format!("agency:{}", agency.id))?;
     let code = parse_code(&code)?;
     let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::read_by_share_code(
                 conn,

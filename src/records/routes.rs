@@ -95,7 +95,7 @@ pub async fn status_list_credential(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (purpose, size, updated_at, set) = db::run(&state.pool, move |conn| {
+    let (purpose, size, updated_at, set) = db::run_retrying(&state.pool, move |conn| {
         let list: (String, i64, chrono::NaiveDateTime) = status_lists::table
             .find(&id)
             .select((

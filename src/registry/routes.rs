@@ -29,7 +29,7 @@ pub async fn list_versions_route(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = db::run(&state.pool, |conn| Ok(queries::all_list_versions(conn)?)).await?;
+    let items = db::run_retrying(&state.pool, |conn| Ok(queries::all_list_versions(conn)?)).await?;
     cache::json(
         &req,
         &Page {
@@ -47,7 +47,7 @@ pub async fn list_bodies(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = db::run(&state.pool, |conn| {
+    let items = db::run_retrying(&state.pool, |conn| {
         let mut items = Vec::new();
         for body in queries::all_bodies(conn)? {
             let keys = queries::body_keys(conn, &body.id)?;
@@ -75,7 +75,7 @@ pub async fn get_body(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = db::run(&state.pool, move |conn| {
+    let view = db::run_retrying(&state.pool, move |conn| {
         let body = queries::find_body(conn, &id)?
             .ok_or_else(|| ApiError::not_found("No such issuing body."))?;
         let keys = queries::body_keys(conn, &body.id)?;
@@ -96,7 +96,7 @@ pub async fn list_qualifications(
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     let search = params.into_inner().check()?;
-    let page = db::run(&state.pool, move |conn| Ok(search::run(conn, &search)?)).await?;
+    let page = db::run_retrying(&state.pool, move |conn| Ok(search::run(conn, &search)?)).await?;
     cache::json(&req, &page, MAX_AGE_SECS)
 }
 
@@ -109,7 +109,7 @@ pub async fn get_qualification(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let detail = db::run(&state.pool, move |conn| {
+    let detail = db::run_retrying(&state.pool, move |conn| {
         let (q, body) = queries::find_qualification(conn, &id)?
             .ok_or_else(|| ApiError::not_found("No such qualification."))?;
         let history = queries::history(conn, "qualification", &q.id)?;

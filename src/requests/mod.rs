@@ -6,6 +6,7 @@ mod queries;
 pub mod review;
 pub mod routes;
 pub mod settle;
+mod submit;
 pub mod transition;
 pub mod types;
 

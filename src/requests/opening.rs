@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 
 use super::queries::RequestRow;
 use super::transition::{add_event, new_id, state_details, STATE_CHANGED};
@@ -13,7 +13,7 @@ use crate::db::pg_sql::PgSql;
 use crate::db::schema::{jobs, verification_requests};
 use crate::db::DbConnection;
 use crate::domain::request_state::RequestState;
-use crate::idempotency::Completion;
+use crate::idempotency::{ClaimLost, Completion};
 
 /// A submitted request as [`insert`] will store it.
 pub fn draft(
@@ -51,9 +51,17 @@ pub fn draft(
     }
 }
 
+/// The rows a statement inserted.
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Inserts a [`draft`]ed request, its first event, audit row and dispatch job, and the
 /// answer its Idempotency-Key will replay. One statement on PostgreSQL, so it needs no
-/// transaction there ([`crate::db::write_statement`]); several on SQLite.
+/// transaction there ([`crate::db::write_statement`]); several on SQLite. Fails with
+/// [`ClaimLost`], having written nothing, when the key's claim is no longer this one's.
 pub fn insert(
     conn: &mut DbConnection,
     row: &RequestRow,
@@ -64,63 +72,72 @@ pub fn insert(
     let submitted = RequestState::Submitted;
     match conn {
         DbConnection::Pg(pg) => {
-            let q = PgSql::new(
-                "WITH r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
+            // The claim's update comes first and every insert selects from it: a claim a
+            // retry took over (its lease ran out) matches nothing, and nothing is written.
+            let q = completion
+                .in_statement(PgSql::default())
+                .sql(
+                    ", r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
                    issuing_body_id, certificate_number, name_on_certificate, issued_on, expires_on, \
-                   applying_from, note, state, open_key, created_at, updated_at) VALUES (",
-            )
-            .param::<Text, _>(row.id.clone())
-            .sql(", ")
-            .param::<Text, _>(row.holder_id.clone())
-            .sql(", ")
-            .param::<Text, _>(row.qualification_id.clone())
-            .sql(", ")
-            .param::<Text, _>(row.issuing_body_id.clone())
-            .sql(", ")
-            .param::<Text, _>(row.certificate_number.clone())
-            .sql(", ")
-            .param::<Text, _>(row.name_on_certificate.clone())
-            .sql(", ")
-            .param::<Date, _>(row.issued_on)
-            .sql(", ")
-            .param::<Nullable<Date>, _>(row.expires_on)
-            .sql(", ")
-            .param::<Text, _>(row.applying_from.clone())
-            .sql(", ")
-            .param::<Nullable<Text>, _>(row.note.clone())
-            .sql(", ")
-            .param::<Text, _>(submitted.as_str())
-            .sql(", ")
-            .param::<Text, _>(key)
-            .sql(", ")
-            .param::<Timestamp, _>(at)
-            .sql(", ")
-            .param::<Timestamp, _>(at)
-            .sql(
-                ") RETURNING id, holder_id, state, created_at), \
+                   applying_from, note, state, open_key, created_at, updated_at) SELECT ",
+                )
+                .param::<Text, _>(row.id.clone())
+                .sql(", ")
+                .param::<Text, _>(row.holder_id.clone())
+                .sql(", ")
+                .param::<Text, _>(row.qualification_id.clone())
+                .sql(", ")
+                .param::<Text, _>(row.issuing_body_id.clone())
+                .sql(", ")
+                .param::<Text, _>(row.certificate_number.clone())
+                .sql(", ")
+                .param::<Text, _>(row.name_on_certificate.clone())
+                .sql(", ")
+                .param::<Date, _>(row.issued_on)
+                .sql(", ")
+                .param::<Nullable<Date>, _>(row.expires_on)
+                .sql(", ")
+                .param::<Text, _>(row.applying_from.clone())
+                .sql(", ")
+                .param::<Nullable<Text>, _>(row.note.clone())
+                .sql(", ")
+                .param::<Text, _>(submitted.as_str())
+                .sql(", ")
+                .param::<Text, _>(key)
+                .sql(", ")
+                .param::<Timestamp, _>(at)
+                .sql(", ")
+                .param::<Timestamp, _>(at)
+                .sql(
+                    " FROM k RETURNING id, holder_id, state, created_at), \
                  e AS (INSERT INTO request_events (id, request_id, state, reason, actor, at) \
                    SELECT ",
-            )
-            .param::<Text, _>(new_id())
-            .sql(
-                ", id, state, NULL, holder_id, created_at FROM r), \
+                )
+                .param::<Text, _>(new_id())
+                .sql(
+                    ", id, state, NULL, holder_id, created_at FROM r), \
                  a AS (INSERT INTO audit_log (id, at, actor, action, subject, details) SELECT ",
-            )
-            .param::<Text, _>(new_id())
-            .sql(", created_at, holder_id, ")
-            .param::<Text, _>(STATE_CHANGED)
-            .sql(", id, ")
-            .param::<Text, _>(state_details(submitted, None).to_string())
-            .sql(
-                " FROM r), \
+                )
+                .param::<Text, _>(new_id())
+                .sql(", created_at, holder_id, ")
+                .param::<Text, _>(STATE_CHANGED)
+                .sql(", id, ")
+                .param::<Text, _>(state_details(submitted, None).to_string())
+                .sql(
+                    " FROM r), \
                  j AS (INSERT INTO jobs (id, kind, request_id, run_at, attempts, created_at) SELECT ",
-            )
-            .param::<Text, _>(new_id())
-            .sql(", 'dispatch', id, created_at, 0, created_at FROM r)");
-            completion
-                .in_statement(q)
-                .sql(" SELECT count(*) AS n FROM r")
-                .execute(pg)?;
+                )
+                .param::<Text, _>(new_id())
+                .sql(
+                    ", 'dispatch', id, created_at, 0, created_at FROM r) \
+                 SELECT count(*) AS n FROM r",
+                );
+            let inserted: Inserted = q.get_result(pg)?;
+            if inserted.n != 1 {
+                return Err(diesel::result::Error::QueryBuilderError(Box::new(
+                    ClaimLost,
+                )));
+            }
         }
         DbConnection::Sqlite(_) => {
             diesel::insert_into(verification_requests::table)

@@ -33,7 +33,7 @@ pub async fn queue(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
-    let page = db::run(&state.pool, move |conn| {
+    let page = db::run_retrying(&state.pool, move |conn| {
         let rows = queries::list_in_state(
             conn,
             RequestState::ManualReview,

@@ -4,19 +4,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use super::queries::{self, RequestRow};
-use super::types::{CreateRequest, HistoryItem, RequestView};
+use super::types::{CreateRequest, RequestView};
 use crate::app::AppState;
 use crate::auth::Holder;
 use crate::db::schema::{evidence, verification_requests};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::request_state::RequestState;
-use crate::error::{ApiError, FieldError};
-use crate::idempotency::{self, Begin, Completion, Stored};
+use crate::error::ApiError;
+use crate::idempotency;
 use crate::page::{ListParams, Page};
-use crate::registry;
 
 pub const EVIDENCE_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
@@ -61,75 +60,10 @@ pub async fn create(
     let new = parsed
         .validate(chrono::Utc::now().date_naive())
         .map_err(ApiError::validation)?;
-    let principal = format!("holder:{}", holder.id);
-    let stored = db::run(&state.pool, move |conn| {
-        let claim = match idempotency::begin(conn, &principal, &key, &fingerprint)? {
-            Begin::Replay(stored) => return Ok(stored),
-            Begin::Fresh(claim) => claim,
-        };
-        // The qualification is read outside any transaction: the request's insert is one
-        // statement on PostgreSQL (with its job, history, audit row and the key's answer),
-        // and on SQLite the write lock is not held over the read.
-        let created = (|| {
-            let (q, body) =
-                registry::find_qualification(conn, &new.qualification)?.ok_or_else(|| {
-                    ApiError::validation(vec![FieldError::new(
-                        "qualification_id",
-                        "unknown",
-                        "No such qualification.",
-                    )])
-                })?;
-            if q.status != "listed" {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "qualification_not_listed",
-                    "This qualification has been removed from the list.",
-                ));
-            }
-            if body.status != "active" {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "issuing_body_suspended",
-                    "The issuing body of this qualification is suspended.",
-                ));
-            }
-            let row = queries::draft(&holder.id, &q.id, &body.id, &new);
-            // Answered with what is about to be written: reading it back would only repeat it.
-            let submitted = HistoryItem {
-                state: RequestState::Submitted,
-                at: row.created_at,
-                reason: None,
-            };
-            let view = queries::view_of(&row, q.code.clone(), vec![submitted]);
-            let text = serde_json::to_string(&view).map_err(ApiError::internal)?;
-            let completion = Completion {
-                claim: &claim,
-                status: StatusCode::CREATED,
-                body: &text,
-            };
-            match db::write_statement(conn, |c| queries::insert(c, &row, &completion)) {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    Err(ApiError::conflict(
-                        "open_request_exists",
-                        "An open request for this certificate exists.",
-                    ))
-                }
-                other => Ok(other.map(|()| text)?),
-            }
-        })();
-        match created {
-            Ok(body) => Ok(Stored {
-                status: StatusCode::CREATED,
-                body,
-                replayed: false,
-            }),
-            Err(e) => {
-                db::write_statement(conn, |conn| idempotency::abandon(conn, &claim))?;
-                Err(e)
-            }
-        }
-    })
-    .await?;
+    let lease =
+        chrono::Duration::from_std(state.settings.idempotency_lease).map_err(ApiError::internal)?;
+    let key = idempotency::Request::new(format!("holder:{}", holder.id), key, fingerprint, lease);
+    let stored = super::submit::submit(&state, holder, key, new).await?;
     Ok(stored.response())
 }
 
@@ -163,7 +97,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
     let cursor = params.cursor.clone();
-    let page = db::run(&state.pool, move |conn| {
+    let page = db::run_retrying(&state.pool, move |conn| {
         let rows = queries::list_for_holder(conn, &holder.id, cursor.as_deref(), limit + 1)?;
         Ok(page_of(conn, rows, limit, queries::view)?)
     })
@@ -179,7 +113,7 @@ pub async fn get_one(
     holder: Holder,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = db::run(&state.pool, move |conn| {
+    let view = db::run_retrying(&state.pool, move |conn| {
         let row = own(conn, &holder, &id)?;
         Ok(queries::view(conn, &row)?)
     })

@@ -74,6 +74,7 @@ fn keys_generate_writes_a_private_pem_and_prints_its_public_jwk() {
     assert!(jwk.get("d").is_none(), "no private part is printed");
     let pem = std::fs::read_to_string(&path).unwrap();
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    openssl_reads_the_key(&path, jwk["x"].as_str().unwrap());
     let again = certverify(&["keys", "generate", "--out", path.to_str().unwrap()], &[]);
     assert!(
         !again.status.success(),
@@ -106,6 +107,12 @@ async fn serve_starts_on_its_defaults_and_generates_private_keys() {
         key.exists(),
         "the platform key is generated on the SQLite default"
     );
+    let generated = certverify::auth::keys::read_platform_key(&key).unwrap();
+    let x = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        generated.verifying_key().as_bytes(),
+    );
+    openssl_reads_the_key(&key, &x);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -118,4 +125,32 @@ async fn serve_starts_on_its_defaults_and_generates_private_keys() {
             0o600
         );
     }
+}
+
+/// `openssl pkey` reads the key file and derives the public key `x` (base64url) from it,
+/// when openssl is installed: key files are PKCS#8 v1, as `openssl genpkey` writes them.
+fn openssl_reads_the_key(path: &std::path::Path, x: &str) {
+    let out = match Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(path)
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            eprintln!("openssl is not installed: the key file is not checked with it");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "openssl pkey refused the key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // SubjectPublicKeyInfo for Ed25519: a 12-byte header, then the 32-byte key.
+    let public = &out.stdout[out.stdout.len() - 32..];
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public),
+        x
+    );
 }

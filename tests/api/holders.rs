@@ -152,3 +152,57 @@ async fn login_is_rate_limited_per_client_and_address() {
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_problem(res, 429, "rate_limited").await;
 }
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .to_str()
+        .unwrap()
+}
+
+/// The issue's case: one account's attempts exhausted, and the address's by other
+/// accounts; the right password is then refused with the longer wait (the account's),
+/// and every answer states both limits (draft-ietf-httpapi-ratelimit-headers).
+#[tokio::test]
+async fn a_login_refused_by_both_limits_names_the_longer_wait_and_both_policies() {
+    let app = spawn_app_with(&[("CERTVERIFY_AUTH_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    assert_eq!(app.register_holder("ana@example.org").await.status(), 201);
+    let wrong = |email: &str| json!({"email": email, "password": "wrong password!"});
+    let first = app
+        .post_json("/v1/auth/login", &wrong("ana@example.org"), None)
+        .await;
+    assert_eq!(first.status(), 401);
+    assert_eq!(
+        header(&first, "ratelimit-policy"),
+        r#""account";q=2;w=60, "address";q=10;w=60"#
+    );
+    assert_eq!(
+        header(&first, "ratelimit"),
+        r#""account";r=1;t=30, "address";r=9;t=6"#
+    );
+    app.post_json("/v1/auth/login", &wrong("ana@example.org"), None)
+        .await;
+    // The address's other eight attempts, by other accounts.
+    for other in ["b", "c", "d", "e"] {
+        for _ in 0..2 {
+            let res = app
+                .post_json(
+                    "/v1/auth/login",
+                    &wrong(&format!("{other}@example.org")),
+                    None,
+                )
+                .await;
+            assert_eq!(res.status(), 401);
+        }
+    }
+    let right = json!({"email": "ana@example.org", "password": PASSWORD});
+    let res = app.post_json("/v1/auth/login", &right, None).await;
+    let retry_after: u64 = header(&res, "retry-after").parse().unwrap();
+    // The account's next attempt is 30 s away, the address's 6 s.
+    assert!((25..=30).contains(&retry_after), "{retry_after}");
+    let current = header(&res, "ratelimit").to_owned();
+    assert!(current.starts_with(r#""account";r=0;"#), "{current}");
+    assert!(current.contains(r#""address";r=0;"#), "{current}");
+    assert_problem(res, 429, "rate_limited").await;
+}

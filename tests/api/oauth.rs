@@ -209,5 +209,10 @@ async fn the_token_endpoint_is_rate_limited_per_client_and_address() {
     }
     let res = token_request(&app, &form, None).await;
     assert!(res.headers().get("retry-after").is_some());
+    assert_eq!(
+        res.headers()["ratelimit-policy"],
+        r#""account";q=2;w=60, "address";q=10;w=60"#
+    );
+    assert!(res.headers().contains_key("ratelimit"));
     assert_problem(res, 429, "rate_limited").await;
 }

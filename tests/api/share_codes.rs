@@ -235,9 +235,18 @@ async fn malformed_share_codes_are_a_400_and_unknown_ones_a_404() {
 async fn share_code_look_ups_are_rate_limited_per_client_address() {
     let it = issued(&[("CERTVERIFY_SHARE_CODE_RATE_LIMIT_PER_MINUTE", "3")]).await;
     let code = it.share_code().await["code"].as_str().unwrap().to_owned();
-    for _ in 0..3 {
+    for left in (0..3).rev() {
         let res = it.w.app.get(&format!("/v1/share-codes/{code}"), None).await;
         assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["ratelimit-policy"],
+            r#""share-codes";q=3;w=60"#
+        );
+        let current = res.headers()["ratelimit"].to_str().unwrap().to_owned();
+        assert!(
+            current.starts_with(&format!(r#""share-codes";r={left};t="#)),
+            "{current}"
+        );
     }
     let res = it.w.app.get(&format!("/v1/share-codes/{code}"), None).await;
     assert!(res.headers().contains_key("retry-after"));
