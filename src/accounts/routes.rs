@@ -25,8 +25,8 @@ pub struct CreateAgency {
         pattern = r"\S"
     )]
     pub name: String,
-    /// Chosen from `records:read`, `records:search`, `eligibility:check`.
-    #[schema(example = json!(["records:read", "eligibility:check"]))]
+    /// At least one; a scope named twice counts once.
+    #[schema(value_type = Vec<crate::auth::extract::AgencyScope>, min_items = 1, example = json!(["records:read", "eligibility:check"]))]
     pub scopes: Vec<String>,
 }
 

@@ -28,6 +28,18 @@ pub const AGENCY_SCOPES: &[&str] = &[
     SCOPE_ELIGIBILITY_CHECK,
 ];
 
+/// The agency scopes as the OpenAPI document lists them (`AGENCY_SCOPES`; a unit test
+/// keeps the two lists equal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub enum AgencyScope {
+    #[serde(rename = "records:read")]
+    RecordsRead,
+    #[serde(rename = "records:search")]
+    RecordsSearch,
+    #[serde(rename = "eligibility:check")]
+    EligibilityCheck,
+}
+
 /// A certificate holder, from a holder access token.
 #[derive(Debug, Clone)]
 pub struct Holder {
@@ -151,3 +163,27 @@ macro_rules! extractor {
 extractor!(Holder, holder);
 extractor!(Agency, agency);
 extractor!(Admin, admin);
+
+#[cfg(test)]
+mod tests {
+    use super::{AgencyScope, AGENCY_SCOPES};
+
+    #[test]
+    fn the_documented_agency_scopes_are_the_granted_ones() {
+        let documented: Vec<String> = [
+            AgencyScope::RecordsRead,
+            AgencyScope::RecordsSearch,
+            AgencyScope::EligibilityCheck,
+        ]
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(documented, AGENCY_SCOPES);
+    }
+}

@@ -59,6 +59,29 @@ pub fn country_code(value: &str) -> Option<String> {
         .map(|_| upper)
 }
 
+/// An ISO 3166-1 alpha-2 code as the OpenAPI document lists it: every code
+/// [`country_code`] takes, upper case (the check also takes lower case).
+pub struct CountryCode;
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let codes: Vec<&str> = isocountry::CountryCode::iter()
+            .map(|c| c.alpha2())
+            .collect();
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("ISO 3166-1 alpha-2"))
+            .enum_values(Some(codes))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountryCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

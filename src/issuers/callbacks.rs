@@ -27,7 +27,7 @@ pub struct CallbackAccepted {
 /// An issuing body's answer or revocation notice: a compact JWS (`application/jwt`,
 /// at most 16 KB) signed with one of the body's registered keys.
 #[utoipa::path(tag = "issuers", security(()),
-    request_body(content = String, content_type = "application/jwt"),
+    request_body(content = String, content_type = "application/jwt", description = "A compact JWS the body signed (header.payload.signature, base64url)"),
     responses(
         (status = 200, body = CallbackAccepted),
         (status = 401, body = crate::error::Problem, content_type = "application/problem+json", description = "Bad signature, unknown or retired kid, wrong typ or audience, expired or too long-lived"),

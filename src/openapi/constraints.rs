@@ -140,3 +140,79 @@ pub fn document_headers(path: &str, method: &str, op: &mut Operation) {
         }
     }
 }
+
+/// Rules across the fields of one body, added to the derived schema as `allOf: [derived,
+/// rule]` (utoipa derives fields one by one).
+fn cross_field_rules() -> Vec<(&'static str, Schema)> {
+    use utoipa::openapi::schema::OneOfBuilder;
+    let null = || ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null));
+    let text = || ObjectBuilder::new().schema_type(SchemaType::Type(Type::String));
+    let one_of = |branches: Vec<ObjectBuilder>| {
+        let mut builder = OneOfBuilder::new();
+        for branch in branches {
+            builder = builder.item(branch.schema_type(SchemaType::Type(Type::Object)));
+        }
+        Schema::OneOf(builder.build())
+    };
+    vec![
+        // Exactly one of `record_id` and `share_code` (a null counts as absent).
+        (
+            "EligibilityRequest",
+            one_of(vec![
+                ObjectBuilder::new()
+                    .property("record_id", text())
+                    .property("share_code", null())
+                    .required("record_id"),
+                ObjectBuilder::new()
+                    .property("share_code", text())
+                    .property("record_id", null())
+                    .required("share_code"),
+            ]),
+        ),
+        // A confirmation has no outcome; a rejection may say which.
+        (
+            "ReviewDecision",
+            one_of(vec![
+                ObjectBuilder::new()
+                    .property("decision", text().enum_values(Some(["confirmed"])))
+                    .property("outcome", null()),
+                ObjectBuilder::new().property("decision", text().enum_values(Some(["rejected"]))),
+            ]),
+        ),
+    ]
+}
+
+pub fn refine_components(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::AllOfBuilder;
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, rule) in cross_field_rules() {
+        let Some(schema) = components.schemas.get_mut(name) else {
+            continue;
+        };
+        let derived = std::mem::replace(schema, RefOr::T(Schema::default()));
+        *schema = RefOr::T(Schema::AllOf(
+            AllOfBuilder::new().item(derived).item(rule).build(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_cross_field_rule_joins_its_derived_schema() {
+        let doc = crate::startup::api_doc();
+        let schemas = &doc.components.as_ref().unwrap().schemas;
+        for (name, _) in super::cross_field_rules() {
+            let json = serde_json::to_value(&schemas[name]).unwrap();
+            let parts = json["allOf"].as_array().unwrap();
+            assert_eq!(parts.len(), 2, "{name}");
+            assert!(
+                parts[0]["properties"].is_object(),
+                "{name}: the derived schema"
+            );
+            assert!(parts[1]["oneOf"].is_array(), "{name}: the rule");
+        }
+    }
+}

@@ -77,6 +77,7 @@ pub struct ErrorResponses;
 impl Modify for ErrorResponses {
     fn modify(&self, doc: &mut Doc) {
         refer_page_items(doc);
+        constraints::refine_components(doc);
         for (path, item) in doc.paths.paths.iter_mut() {
             // The process's own liveness and metrics never wait on the storage.
             let uses_storage = !matches!(path.as_str(), "/healthz" | "/metrics");

@@ -147,12 +147,13 @@ pub async fn by_share_code(
 pub struct SearchDocument {
     /// A lower-case slug such as `passport`.
     #[serde(rename = "type")]
-    #[schema(example = "passport")]
+    #[schema(example = "passport", pattern = r"^\s*[a-z_]{2,32}\s*$")]
     pub doc_type: String,
-    #[schema(example = "FZ1234567")]
+    /// 3 to 32 letters and digits; spaces and hyphens are ignored.
+    #[schema(example = "FZ1234567", pattern = r"^[\s-]*([A-Za-z0-9][\s-]*){3,32}$")]
     pub number: String,
     /// ISO 3166-1 alpha-2 of the issuing country.
-    #[schema(example = "BR")]
+    #[schema(example = "BR", value_type = crate::domain::CountryCode)]
     pub nationality: String,
 }
 
@@ -161,7 +162,12 @@ pub struct SearchDocument {
 pub struct SearchRecords {
     pub identity_document: SearchDocument,
     /// Why the agency searches; logged, and shown to the holder.
-    #[schema(example = "work permit application 2026-0042")]
+    #[schema(
+        example = "work permit application 2026-0042",
+        min_length = 1,
+        max_length = 500,
+        pattern = r"\S"
+    )]
     pub purpose: String,
 }
 

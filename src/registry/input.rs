@@ -13,7 +13,12 @@ use crate::error::FieldError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListVersionInput {
+    #[schema(pattern = r"^\s*[0-9.]{1,16}\s*$", example = "3.0")]
     pub version: String,
+    #[schema(
+        max_length = 300,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub title: String,
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
@@ -22,17 +27,24 @@ pub struct ListVersionInput {
     #[schema(value_type = Option<String>, format = Date)]
     pub effective_on: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuingBodyInput {
-    #[schema(example = "acca")]
+    #[schema(example = "acca", pattern = r"^\s*[a-z0-9][a-z0-9._-]{0,63}\s*$")]
     pub code: String,
+    #[schema(
+        max_length = 300,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name_en: String,
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub name_zh: Option<String>,
+    #[schema(value_type = crate::domain::CountryCode)]
     pub country: String,
     #[serde(default)]
     pub website: Option<String>,
@@ -62,12 +74,18 @@ pub struct RemovalInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualificationInput {
-    #[schema(example = "acca-fcca")]
+    #[schema(example = "acca-fcca", pattern = r"^\s*[a-z0-9][a-z0-9._-]{0,63}\s*$")]
     pub code: String,
+    #[schema(
+        max_length = 300,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name_en: String,
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub name_zh: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 32)]
     pub abbreviation: Option<String>,
     /// The issuing body's id (admin API).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,7 @@ pub struct CreateRequest {
     #[schema(value_type = Option<String>, format = Date)]
     pub expires_on: Option<String>,
     /// Where the holder applies from (ISO 3166-1 alpha-2): holders still overseas apply the same way.
+    #[schema(value_type = crate::domain::CountryCode)]
     pub applying_from: String,
     #[serde(default)]
     pub note: Option<String>,
