@@ -182,8 +182,60 @@ fn cross_field_rules() -> Vec<(&'static str, Schema)> {
     ]
 }
 
+/// The merge patches the admin routes take: the item's fields but those that cannot
+/// change (`registry::admin_routes`), none required, nothing else allowed.
+const PATCHES: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "/v1/admin/issuing-bodies/{id}",
+        "IssuingBodyInput",
+        "IssuingBodyPatch",
+        &["code", "public_keys"],
+    ),
+    (
+        "/v1/admin/qualifications/{id}",
+        "QualificationInput",
+        "QualificationPatch",
+        &["code", "status", "removal", "issuing_body"],
+    ),
+];
+
+fn patch_schemas(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::AdditionalProperties;
+    for (path, input, patch, fixed) in PATCHES {
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(input))) = components.schemas.get(*input) else {
+            continue;
+        };
+        let mut object = input.clone();
+        object.required.clear();
+        for field in *fixed {
+            object.properties.remove(*field);
+        }
+        object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        components
+            .schemas
+            .insert((*patch).to_owned(), RefOr::T(Schema::Object(object)));
+        let op = doc
+            .paths
+            .paths
+            .get_mut(*path)
+            .and_then(|item| item.patch.as_mut());
+        let Some(RefOr::T(body)) = op.and_then(|op| op.request_body.as_mut()) else {
+            continue;
+        };
+        for content in body.content.values_mut() {
+            if let RefOr::T(content) = content {
+                content.schema = Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(*patch)));
+            }
+        }
+    }
+}
+
 pub fn refine_components(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::schema::AllOfBuilder;
+    patch_schemas(doc);
     let Some(components) = doc.components.as_mut() else {
         return;
     };
@@ -213,6 +265,14 @@ mod tests {
                 "{name}: the derived schema"
             );
             assert!(parts[1]["oneOf"].is_array(), "{name}: the rule");
+        }
+        for (_, _, patch, fixed) in super::PATCHES {
+            let json = serde_json::to_value(&schemas[*patch]).unwrap();
+            assert_eq!(json["additionalProperties"], false, "{patch}");
+            assert!(json.get("required").is_none(), "{patch}");
+            for field in *fixed {
+                assert!(json["properties"].get(*field).is_none(), "{patch}.{field}");
+            }
         }
     }
 }

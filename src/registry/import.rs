@@ -17,6 +17,8 @@ use crate::db::DbConnection;
 use crate::domain::qualification::Category;
 use crate::error::{ApiError, FieldError};
 
+pub use super::import_csv::csv_document;
+
 pub const FORMAT: &str = "certverify-registry/1";
 
 /// The import and export document.
@@ -203,78 +205,6 @@ pub fn check_document(doc: &Value, urls: UrlPolicy) -> Result<Checked, Vec<Field
             bodies,
             qualifications: quals,
         })
-    } else {
-        Err(errors)
-    }
-}
-
-/// Reads CSV rows of qualifications (a header line, then one row each) into a document.
-/// `categories` is a list separated by `|`, `,` or spaces; `equivalences` is JSON.
-pub fn csv_document(bytes: &[u8]) -> Result<Value, Vec<FieldError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| vec![FieldError::new("header", "invalid", e.to_string())])?
-        .clone();
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(FieldError::new(
-                    format!("qualifications[{i}]"),
-                    "invalid",
-                    e.to_string(),
-                ));
-                continue;
-            }
-        };
-        let mut row = serde_json::Map::new();
-        let mut removal = serde_json::Map::new();
-        for (name, value) in headers.iter().zip(record.iter()) {
-            if value.is_empty() {
-                continue;
-            }
-            let parsed = match name {
-                "categories" => Value::from(
-                    value
-                        .split(['|', ',', ' '])
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>(),
-                ),
-                "demo" => Value::Bool(matches!(value, "true" | "yes" | "1")),
-                "equivalences" => match serde_json::from_str(value) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        errors.push(FieldError::new(
-                            format!("qualifications[{i}].equivalences"),
-                            "invalid",
-                            e.to_string(),
-                        ));
-                        continue;
-                    }
-                },
-                _ => Value::from(value),
-            };
-            match name.strip_prefix("removal_") {
-                Some(key) => {
-                    removal.insert(key.to_owned(), parsed);
-                }
-                None => {
-                    row.insert(name.to_owned(), parsed);
-                }
-            }
-        }
-        if !removal.is_empty() {
-            row.insert("removal".into(), Value::Object(removal));
-        }
-        items.push(Value::Object(row));
-    }
-    if errors.is_empty() {
-        Ok(serde_json::json!({"qualifications": items}))
     } else {
         Err(errors)
     }

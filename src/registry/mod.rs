@@ -3,6 +3,7 @@
 pub mod admin_routes;
 pub mod cli;
 pub mod import;
+mod import_csv;
 pub mod import_routes;
 pub mod input;
 mod queries;
