@@ -120,26 +120,26 @@ pub struct UrlPolicy {
     pub allow_http: bool,
 }
 
-struct Errors {
+pub(super) struct Errors {
     prefix: String,
     list: Vec<FieldError>,
 }
 
 impl Errors {
-    fn new(prefix: &str) -> Self {
+    pub(super) fn new(prefix: &str) -> Self {
         Self {
             prefix: prefix.to_owned(),
             list: Vec::new(),
         }
     }
-    fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
+    pub(super) fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
         self.list.push(FieldError::new(
             format!("{}{field}", self.prefix),
             code,
             message,
         ));
     }
-    fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+    pub(super) fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
         if self.list.is_empty() {
             Ok(value)
         } else {
@@ -148,7 +148,7 @@ impl Errors {
     }
 }
 
-fn is_slug(value: &str, max: usize) -> bool {
+pub(super) fn is_slug(value: &str, max: usize) -> bool {
     let mut chars = value.chars();
     chars
         .next()
@@ -157,7 +157,7 @@ fn is_slug(value: &str, max: usize) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
 }
 
-fn text(errors: &mut Errors, field: &str, value: &str, max: usize) -> String {
+pub(super) fn text(errors: &mut Errors, field: &str, value: &str, max: usize) -> String {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
         errors.add(
@@ -169,7 +169,7 @@ fn text(errors: &mut Errors, field: &str, value: &str, max: usize) -> String {
     value.to_owned()
 }
 
-fn optional_text(
+pub(super) fn optional_text(
     errors: &mut Errors,
     field: &str,
     value: Option<&str>,
@@ -309,152 +309,6 @@ pub fn check_api_url(value: &str, urls: UrlPolicy) -> Result<(), String> {
             "Must be https (plain http only to loopback with CERTVERIFY_ALLOW_HTTP_ISSUERS=true)."
                 .into(),
         ),
-    }
-}
-
-impl QualificationInput {
-    pub fn validate(mut self, prefix: &str) -> Result<(Self, Vec<Category>), Vec<FieldError>> {
-        let mut e = Errors::new(prefix);
-        self.code = self.code.trim().to_owned();
-        if !is_slug(&self.code, 64) {
-            e.add("code", "invalid", "A lower-case slug such as acca-fcca.");
-        }
-        self.name_en = text(&mut e, "name_en", &self.name_en, 300);
-        self.name_zh = optional_text(&mut e, "name_zh", self.name_zh.as_deref(), 300);
-        self.abbreviation = optional_text(&mut e, "abbreviation", self.abbreviation.as_deref(), 32);
-        match (&self.issuing_body_id, &self.issuing_body) {
-            (None, None) => e.add(
-                "issuing_body_id",
-                "required",
-                "The issuing body (issuing_body_id, or issuing_body by code).",
-            ),
-            (Some(_), Some(_)) => e.add(
-                "issuing_body",
-                "ambiguous",
-                "Give issuing_body_id or issuing_body, not both.",
-            ),
-            _ => {}
-        }
-        self.field = self.field.trim().to_owned();
-        if !is_slug(&self.field, 64) || self.field.contains('-') {
-            e.add(
-                "field",
-                "invalid",
-                "A lower-case word or snake_case, such as information_technology.",
-            );
-        }
-        let mut categories = Vec::new();
-        for (i, c) in self.categories.iter().enumerate() {
-            match Category::parse(c) {
-                Some(c) if !categories.contains(&c) => categories.push(c),
-                Some(_) => e.add(&format!("categories[{i}]"), "duplicate", "Listed twice."),
-                None => e.add(&format!("categories[{i}]"), "invalid", "A, B, C or D."),
-            }
-        }
-        if self.categories.is_empty() {
-            e.add("categories", "empty", "At least one of A, B, C, D.");
-        }
-        categories.sort();
-        self.categories = categories.iter().map(|c| c.as_str().to_owned()).collect();
-        self.title_series = self
-            .title_series
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        let is_c = categories.contains(&Category::C);
-        match (&self.title_series, is_c) {
-            (None, true) => e.add(
-                "title_series",
-                "required",
-                "Category C needs its title series.",
-            ),
-            (Some(s), true) if !is_slug(s, 64) => e.add(
-                "title_series",
-                "invalid",
-                "A lower-case slug such as accounting.",
-            ),
-            (Some(_), false) => e.add(
-                "title_series",
-                "only_for_c",
-                "Only category C maps to a title series.",
-            ),
-            _ => {}
-        }
-        match (self.title_level.as_deref().map(TitleLevel::parse), is_c) {
-            (None, true) => e.add(
-                "title_level",
-                "required",
-                "Category C needs the highest title level it maps to.",
-            ),
-            (Some(None), _) => e.add(
-                "title_level",
-                "invalid",
-                "junior, intermediate or associate_senior.",
-            ),
-            (Some(Some(_)), false) => e.add(
-                "title_level",
-                "only_for_c",
-                "Only category C maps to a title level.",
-            ),
-            _ => {}
-        }
-        let is_d = categories.contains(&Category::D);
-        if is_d && self.equivalences.is_empty() {
-            e.add(
-                "equivalences",
-                "required",
-                "Category D needs at least one equivalence entry.",
-            );
-        }
-        if !is_d && !self.equivalences.is_empty() {
-            e.add(
-                "equivalences",
-                "only_for_d",
-                "Only category D has equivalence entries.",
-            );
-        }
-        for (i, eq) in self.equivalences.iter().enumerate() {
-            if eq.domestic.trim().is_empty() || eq.benefits.is_empty() {
-                e.add(
-                    &format!("equivalences[{i}]"),
-                    "invalid",
-                    "Name the domestic item and at least one benefit.",
-                );
-            }
-            if !matches!(
-                eq.domestic_kind.as_str(),
-                "qualification" | "certification" | "title"
-            ) {
-                e.add(
-                    &format!("equivalences[{i}].domestic_kind"),
-                    "invalid",
-                    "qualification, certification or title.",
-                );
-            }
-        }
-        self.list_version = self.list_version.trim().to_owned();
-        if self.list_version.is_empty() {
-            e.add(
-                "list_version",
-                "required",
-                "The list version that added it.",
-            );
-        }
-        match (self.status.as_deref(), &self.removal) {
-            (None | Some("listed"), None) => {}
-            (Some("removed"), Some(r)) if !r.reason.trim().is_empty() => {}
-            (Some("removed"), _) => e.add(
-                "removal",
-                "required",
-                "A removed item needs its removal (list_version, reason).",
-            ),
-            (None | Some("listed"), Some(_)) => e.add(
-                "removal",
-                "only_for_removed",
-                "Only a removed item has a removal.",
-            ),
-            _ => e.add("status", "invalid", "listed or removed."),
-        }
-        e.finish((self, categories))
     }
 }
 

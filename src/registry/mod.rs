@@ -6,6 +6,7 @@ pub mod import;
 mod import_csv;
 pub mod import_routes;
 pub mod input;
+mod input_qualification;
 mod queries;
 pub mod routes;
 pub mod search;
