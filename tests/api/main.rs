@@ -19,6 +19,7 @@ mod idempotency;
 mod migrations;
 mod oauth;
 mod openapi;
+mod pages;
 mod policy_table;
 mod pool;
 mod prebuilt;

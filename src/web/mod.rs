@@ -1,0 +1,41 @@
+//! Pages for people (DESIGN.md "Web pages"): server-rendered HTML in Chinese and English
+//! over the same domain operations as the API. Nothing imports this module but `startup`.
+
+mod assets;
+mod check;
+pub mod i18n;
+mod registry;
+mod render;
+mod start;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::problems::{self, RouteTable};
+
+/// Mounts every page; `startup` calls it beside the API's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(start::page))
+        .route("/registry", web::get().to(registry::search))
+        .route("/registry/{id}", web::get().to(registry::detail))
+        .route("/check", web::get().to(check::form))
+        .route("/check", web::post().to(check::submit))
+        .route("/check/{code}", web::get().to(check::result))
+        .route("/assets/{name}", web::get().to(assets::serve));
+}
+
+/// The default service: the API's paths keep their problem documents (404, or 405 with
+/// `Allow`); any other unknown path is the 404 page in the reader's language.
+pub async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    let path = req.path();
+    let api = path == "/v1"
+        || path.starts_with("/v1/")
+        || path.starts_with("/.well-known/")
+        || table.allowed(path).is_some();
+    if api {
+        return problems::fallback(req, table).await;
+    }
+    Ok(render::not_found(&req))
+}
