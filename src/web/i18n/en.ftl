@@ -25,14 +25,14 @@ start-api = For agencies and issuing bodies
 start-api-text = Everything on these pages is also available to programs through the HTTP API.
 start-api-link = Read the API documentation
 
-category-A-name = Category A:
-category-A-text = recognized overseas occupational qualifications.
-category-B-name = Category B:
-category-B-text = urgently needed skills and qualifications.
-category-C-name = Category C:
-category-C-text = alignment with China's professional title system.
-category-D-name = Category D:
-category-D-text = mutual recognition with domestic qualifications, certifications and titles.
+category-A-name = Category A
+category-A-text = Recognized overseas occupational qualifications.
+category-B-name = Category B
+category-B-text = Urgently needed skills and qualifications.
+category-C-name = Category C
+category-C-text = Alignment with China's professional title system.
+category-D-name = Category D
+category-D-text = Mutual recognition with domestic qualifications, certifications and titles.
 
 error-summary = There is a problem
 
@@ -52,7 +52,7 @@ registry-results = Qualifications
 registry-none = No qualification matches this search.
 registry-empty = The list is empty.
 registry-removed = Removed from the list
-registry-categories = Categories
+registry-categories = Categories:
 registry-next = Next page
 registry-error-query = The search could not be read; change it and try again.
 registry-error-category = Choose a category: A, B, C or D.

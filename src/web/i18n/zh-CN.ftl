@@ -25,13 +25,13 @@ start-api = 面向机构和发证单位
 start-api-text = 本网站的全部功能也通过 HTTP 接口向程序提供。
 start-api-link = 阅读接口文档
 
-category-A-name = A 类：
+category-A-name = A 类
 category-A-text = 认可的境外职业资格。
-category-B-name = B 类：
+category-B-name = B 类
 category-B-text = 紧缺急需的技能和资格。
-category-C-name = C 类：
+category-C-name = C 类
 category-C-text = 与我国职称制度相衔接。
-category-D-name = D 类：
+category-D-name = D 类
 category-D-text = 与国内职业资格、职业认证和职称互认。
 
 error-summary = 出现问题
@@ -52,7 +52,7 @@ registry-results = 资格
 registry-none = 没有符合条件的资格。
 registry-empty = 清单为空。
 registry-removed = 已移出清单
-registry-categories = 类别
+registry-categories = 类别：
 registry-next = 下一页
 registry-error-query = 无法读取查询条件，请修改后重试。
 registry-error-category = 请选择类别：A、B、C 或 D。
