@@ -14,13 +14,19 @@ use crate::problems::{self, RouteTable};
 
 /// Mounts every page; `startup` calls it beside the API's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(start::page))
-        .route("/registry", web::get().to(registry::search))
-        .route("/registry/{id}", web::get().to(registry::detail))
-        .route("/check", web::get().to(check::form))
+    cfg.route("/", read().to(start::page))
+        .route("/registry", read().to(registry::search))
+        .route("/registry/{id}", read().to(registry::detail))
+        .route("/check", read().to(check::form))
         .route("/check", web::post().to(check::submit))
-        .route("/check/{code}", web::get().to(check::result))
-        .route("/assets/{name}", web::get().to(assets::serve));
+        .route("/check/{code}", read().to(check::result))
+        .route("/assets/{name}", read().to(assets::serve));
+}
+
+/// GET, and HEAD as its bodiless twin (link checkers and monitors send HEAD).
+fn read() -> actix_web::Route {
+    use actix_web::guard;
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// The default service: the API's paths keep their problem documents (404, or 405 with

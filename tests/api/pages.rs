@@ -71,6 +71,8 @@ async fn the_start_page_greets_in_chinese_by_default_and_in_english_when_asked()
     ] {
         assert!(zh.contains(&format!("href=\"{link}\"")), "{link}");
     }
+    let head = app.client.head(app.url("/")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
     let (_, en, headers) = page(&app, "/?lang=en", &[]).await;
     assert_page(&en, &headers, "en");
     assert!(en.contains("Verify overseas occupational qualifications"));
