@@ -194,6 +194,7 @@ mod tests {
             include_str!("templates/check.html"),
             include_str!("templates/check_result.html"),
             include_str!("templates/message.html"),
+            include_str!("templates/verify.html"),
         ];
         for source in sources {
             for piece in source.split("t(\"").skip(1) {

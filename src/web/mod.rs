@@ -7,6 +7,7 @@ pub mod i18n;
 mod registry;
 mod render;
 mod start;
+mod verify;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/check", read().to(check::form))
         .route("/check", web::post().to(check::submit))
         .route("/check/{code}", read().to(check::result))
+        .route("/verify", read().to(verify::form))
+        .route("/verify", web::post().to(verify::submit))
         .route("/assets/{name}", read().to(assets::serve));
 }
 

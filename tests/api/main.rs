@@ -20,6 +20,7 @@ mod migrations;
 mod oauth;
 mod openapi;
 mod pages;
+mod pages_verify;
 mod policy_table;
 mod pool;
 mod prebuilt;
