@@ -4,6 +4,7 @@ skip-to-content = Skip to the content
 nav-label = Main
 nav-registry = The recognized list
 nav-check = Check a code
+nav-verify = Check a record
 nav-docs = API
 switch-language = 中文
 footer-text = A service for Shanghai's List of Recognized Overseas Occupational Qualifications (3.0). Records are verified with the issuing bodies; this site shows no document numbers or dates of birth.

@@ -4,6 +4,7 @@ skip-to-content = 跳到正文
 nav-label = 主导航
 nav-registry = 认可清单
 nav-check = 核验验证码
+nav-verify = 核验记录
 nav-docs = 接口
 switch-language = English
 footer-text = 服务于《上海市境外职业资格证书认可清单（3.0版）》。记录经发证机构核实；本网站不显示证件号码和出生日期。
