@@ -25,3 +25,4 @@ pub mod registry;
 pub mod requests;
 pub mod sim;
 pub mod startup;
+pub mod web;

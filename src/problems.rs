@@ -199,12 +199,13 @@ pub async fn fallback(
 /// Rewrites any error response that is not already JSON into a problem document, so no
 /// framework default (plain text, empty body) reaches the caller.
 pub fn ensure_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    // JSON is already a problem; HTML is a page's own error page (src/web), in its language.
+    let is_own = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"));
-    if is_json {
+        .is_some_and(|ct| ct.contains("json") || ct.starts_with("text/html"));
+    if is_own {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -141,7 +141,8 @@ impl Application {
                 })
                 .map(|app| {
                     app.service(web::redirect("/docs", "/docs/"))
-                        .default_service(web::to(problems::fallback))
+                        .configure(crate::web::configure)
+                        .default_service(web::to(crate::web::fallback))
                         .wrap(
                             ErrorHandlers::new()
                                 .default_handler_client(problems::ensure_problem)

@@ -88,9 +88,20 @@ pub async fn check_share_code(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let address = crate::auth::ratelimit::client_address(&req);
-    state.share_code_limiter.check(&req, &address.to_string())?;
-    let code = parse_code(&code)?;
+    let check = check_share_code_for(&req, &state, &code).await?;
+    Ok(HttpResponse::Ok().json(check))
+}
+
+/// What anyone holding `code` may see, rate-limited per client address: the one
+/// operation behind `GET /v1/share-codes/{code}` and the page `/check/{code}`.
+pub async fn check_share_code_for(
+    req: &HttpRequest,
+    state: &AppState,
+    code: &str,
+) -> Result<ShareCodeCheck, ApiError> {
+    let address = crate::auth::ratelimit::client_address(req);
+    state.share_code_limiter.check(req, &address.to_string())?;
+    let code = parse_code(code)?;
     let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::check_share_code(conn, &code)?)
@@ -98,7 +109,7 @@ pub async fn check_share_code(
     })
     .await?
     .ok_or_else(no_such_code)?;
-    Ok(HttpResponse::Ok().json(ShareCodeCheck::of(&row)))
+    Ok(ShareCodeCheck::of(&row))
 }
 
 fn no_such_code() -> ApiError {

@@ -23,6 +23,7 @@ pub mod status;
 pub mod status_list;
 pub mod types;
 pub mod verify_cli;
+pub mod verify_platform;
 
 pub use queries::{find, find_by_request, find_by_share_code, log_access, RecordRow};
 

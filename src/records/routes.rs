@@ -94,8 +94,19 @@ pub async fn status_list_credential(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let signed = signed_status_list(&state, id.into_inner()).await?;
+    crate::cache::json(&req, &signed, 300)
+}
+
+/// The signed list credential `GET /v1/status-lists/{id}` serves; the page `/verify`
+/// checks records against it without a request to itself.
+pub async fn signed_status_list(
+    state: &AppState,
+    id: String,
+) -> Result<serde_json::Value, ApiError> {
+    let list_id = id.clone();
     let (purpose, size, updated_at, set) = db::run_retrying(&state.pool, move |conn| {
+        let id = list_id.clone();
         let list: (String, i64, chrono::NaiveDateTime) = status_lists::table
             .find(&id)
             .select((
@@ -123,7 +134,7 @@ pub async fn status_list_credential(
     })
     .await?;
     let encoded = status_list::encode(size, &set).map_err(ApiError::internal)?;
-    let url = format!("{}{}", state.public_url, req.path());
+    let url = format!("{}/v1/status-lists/{id}", state.public_url);
     let issuer = did::did_web(&state.public_url);
     // validFrom and created are the list's last change, so the signed document (Ed25519 is
     // deterministic) and its ETag change only when a bit does.
@@ -142,7 +153,7 @@ pub async fn status_list_credential(
         &key.signing,
     )
     .map_err(ApiError::internal)?;
-    crate::cache::json(&req, &signed, 300)
+    Ok(signed)
 }
 
 /// The platform's DID document (did:web): every published key as a Multikey under

@@ -17,6 +17,30 @@ pub use queries::{find_qualification, IssuingBodyRow, QualificationRow};
 
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use types::{IssuingBodySummary, QualificationDetail};
+
+/// One qualification (by id or code) with its issuing body and its history: what
+/// `GET /v1/qualifications/{id}` and the page `/registry/{id}` show.
+pub fn qualification_detail(
+    conn: &mut DbConnection,
+    id_or_code: &str,
+) -> Result<QualificationDetail, ApiError> {
+    let (q, body) = queries::find_qualification(conn, id_or_code)?
+        .ok_or_else(|| ApiError::not_found("No such qualification."))?;
+    let history = queries::history(conn, "qualification", &q.id)?;
+    Ok(QualificationDetail {
+        qualification: q.view(&body),
+        history,
+    })
+}
+
+/// Every issuing body, summarized (for choosing one in a search form).
+pub fn body_summaries(conn: &mut DbConnection) -> diesel::QueryResult<Vec<IssuingBodySummary>> {
+    Ok(queries::all_bodies(conn)?
+        .iter()
+        .map(IssuingBodyRow::summary)
+        .collect())
+}
 
 /// An operation on the records of one qualification, inside the registry's transaction.
 pub type ListingEffect = fn(&mut DbConnection, &str, &str) -> Result<usize, ApiError>;

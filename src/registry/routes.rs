@@ -110,13 +110,7 @@ pub async fn get_qualification(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let detail = db::run_retrying(&state.pool, move |conn| {
-        let (q, body) = queries::find_qualification(conn, &id)?
-            .ok_or_else(|| ApiError::not_found("No such qualification."))?;
-        let history = queries::history(conn, "qualification", &q.id)?;
-        Ok(QualificationDetail {
-            qualification: q.view(&body),
-            history,
-        })
+        super::qualification_detail(conn, &id)
     })
     .await?;
     cache::json(&req, &detail, MAX_AGE_SECS)

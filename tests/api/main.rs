@@ -19,6 +19,8 @@ mod idempotency;
 mod migrations;
 mod oauth;
 mod openapi;
+mod pages;
+mod pages_verify;
 mod policy_table;
 mod pool;
 mod prebuilt;

@@ -46,6 +46,26 @@ async fn a_share_code_in_a_path_is_logged_as_its_route_template() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+    // The page for people, typed as a person might, and the form that leads to it.
+    let res = app
+        .client
+        .get(format!("{base}/check/{}?lang=en", code.to_lowercase()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .post(format!("{base}/check"))
+        .form(&[("code", code)])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    assert!(
+        matches!(status, 303 | 404),
+        "{status}: redirected to /check/{{code}}"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = child.kill();
     let mut logs = String::new();
@@ -57,5 +77,9 @@ async fn a_share_code_in_a_path_is_logged_as_its_route_template() {
         .unwrap();
     let _ = child.wait();
     assert!(logs.contains("/v1/share-codes/{code}"), "{logs}");
-    assert!(!logs.contains(code) && !logs.contains("7QK2M9XD"), "{logs}");
+    assert!(logs.contains("/check/{code}"), "{logs}");
+    let lower = code.to_lowercase();
+    for secret in [code, "7QK2M9XD", lower.as_str(), "7qk2m9xd"] {
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+    }
 }
