@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, a fresh database per test.
 //! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
 
+mod accounts;
 mod architecture;
 mod audit;
 mod auth_tokens;
