@@ -43,6 +43,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 struct Api {
+    outbox: std::path::PathBuf,
     base: String,
     client: reqwest::Client,
 }
@@ -70,10 +71,12 @@ impl Api {
 async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, 2)?;
     let hasher = PasswordHasher::new(settings.argon2)?;
+    let outbox = settings.mail.outbox_dir.clone();
     let app = Application::build(settings).await?;
     let api = Api {
         base: format!("http://127.0.0.1:{}", app.port()),
         client: reqwest::Client::new(),
+        outbox,
     };
     tokio::spawn(app.run_until_stopped());
     let (record_id, agency) = issue_record(&api, &pool, &hasher).await?;
@@ -183,6 +186,7 @@ async fn issue_record(
         None,
     )
     .await?;
+    common::verify_email(&api.client, &api.base, &api.outbox, "ana@example.org").await?;
     let login = api
         .post(
             "/v1/auth/login",

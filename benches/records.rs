@@ -48,6 +48,7 @@ async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
         let hasher = PasswordHasher::new(settings.argon2)?;
         accounts::create_admin(&mut conn, &hasher, "bench")?
     };
+    let outbox = settings.mail.outbox_dir.clone();
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -56,6 +57,7 @@ async fn run(settings: Settings, backend: &str) -> anyhow::Result<()> {
         client: client.clone(),
         base: base.clone(),
         pool,
+        outbox,
     };
     let admin = setup.token(&admin_secret.0, &admin_secret.1).await?;
     let record_id = setup.issue_record(&admin).await?;
@@ -147,6 +149,7 @@ struct Setup {
     client: reqwest::Client,
     base: String,
     pool: db::Pool,
+    outbox: std::path::PathBuf,
 }
 
 impl Setup {
@@ -191,6 +194,7 @@ impl Setup {
             .json(&holder)
             .send()
             .await?;
+        common::verify_email(&self.client, &self.base, &self.outbox, "bench@example.org").await?;
         let login: Value = self
             .client
             .post(format!("{}/v1/auth/login", self.base))

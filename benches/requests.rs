@@ -77,7 +77,11 @@ fn registry(pool: &Pool, sim: &sim::RunningSim) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn holder_token(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+async fn holder_token(
+    client: &reqwest::Client,
+    base: &str,
+    outbox: &std::path::Path,
+) -> anyhow::Result<String> {
     let holder = json!({
         "email": "ana@example.org", "password": "correct horse battery staple", "full_name": "Ana Lima",
         "nationality": "BR", "identity_kind": "foreign_national", "date_of_birth": "1988-04-02",
@@ -89,7 +93,8 @@ async fn holder_token(client: &reqwest::Client, base: &str) -> anyhow::Result<St
         .json(&holder)
         .send()
         .await?;
-    anyhow::ensure!(res.status() == 201, "register: {}", res.status());
+    anyhow::ensure!(res.status() == 202, "register: {}", res.status());
+    common::verify_email(client, base, outbox, "ana@example.org").await?;
     let login = json!({"email": "ana@example.org", "password": "correct horse battery staple"});
     let res = client
         .post(format!("{base}/v1/auth/login"))
@@ -119,6 +124,7 @@ fn run(settings: Settings, backend: &str, requests: usize) -> anyhow::Result<()>
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let outbox = settings.mail.outbox_dir.clone();
     runtime.block_on(async {
         let app = Application::build(settings).await?;
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -132,7 +138,7 @@ fn run(settings: Settings, backend: &str, requests: usize) -> anyhow::Result<()>
         .await?;
         registry(&pool, &sim)?;
         let client = reqwest::Client::new();
-        let token = holder_token(&client, &base).await?;
+        let token = holder_token(&client, &base, &outbox).await?;
         let qualification: Value = client
             .get(format!("{base}/v1/qualifications/bench-q"))
             .send()

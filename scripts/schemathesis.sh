@@ -70,6 +70,10 @@ curl -fs -o /dev/null -H 'Content-Type: application/json' -d '{
   "nationality": "BR", "identity_kind": "foreign_national", "date_of_birth": "1988-04-02",
   "identity_document": {"type": "passport", "number": "FZ1234567"},
   "residence_country": "BR", "shanghai_hukou": false}' "$base/v1/holders"
+# The holder verifies its address through the mailed link, as a person would.
+mail_token=$("$root/scripts/mail-token" "$work/data/outbox" schemathesis@example.org)
+curl -fs -o /dev/null -H 'Content-Type: application/json' -d "{\"token\": \"$mail_token\"}" \
+  "$base/v1/holders/verify-email"
 holder_token=$(curl -fs -H 'Content-Type: application/json' \
   -d '{"email":"schemathesis@example.org","password":"a long passphrase"}' "$base/v1/auth/login" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

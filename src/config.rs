@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const DEFAULT_DATABASE_PATH: &str = "data/certverify.db";
+const DEFAULT_DATABASE_FILE: &str = "certverify.db";
 pub const DEFAULT_KEY_FILE: &str = "keys/platform-ed25519.pem";
 pub const DEFAULT_PII_KEY_FILE: &str = "keys/pii-key.hex";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -42,6 +43,17 @@ const KNOWN: &[&str] = &[
     "CERTVERIFY_IDEMPOTENCY_LEASE_SECONDS",
     "CERTVERIFY_DB_POOL_TIMEOUT_MS",
     "CERTVERIFY_SQLITE_BUSY_TIMEOUT_MS",
+    "CERTVERIFY_DATA_DIR",
+    "CERTVERIFY_SMTP_URL",
+    "CERTVERIFY_SMTP_URL_FILE",
+    "CERTVERIFY_MAIL_FROM",
+    "CERTVERIFY_MAIL_POLL_MS",
+    "CERTVERIFY_MAIL_RETRY_BASE_SECONDS",
+    "CERTVERIFY_MAIL_GIVE_UP_SECONDS",
+    "CERTVERIFY_EMAIL_VERIFY_TTL_SECONDS",
+    "CERTVERIFY_PASSWORD_RESET_TTL_SECONDS",
+    "CERTVERIFY_SESSION_IDLE_SECONDS",
+    "CERTVERIFY_SESSION_ABSOLUTE_SECONDS",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -179,6 +191,10 @@ pub struct Settings {
     /// after it the same key and body start afresh. Longer than the slowest submission.
     pub idempotency_lease: Duration,
     pub storage: StorageTimeouts,
+    /// `CERTVERIFY_DATA_DIR`: the SQLite default database and the mail outbox live here.
+    pub data_dir: PathBuf,
+    pub mail: MailSettings,
+    pub accounts: AccountSettings,
 }
 
 /// How the platform talks to issuing bodies.
@@ -216,9 +232,11 @@ impl Settings {
         }
         let env = Env { vars: &vars };
 
+        let data_dir = accounts::data_dir(&env)?;
         let database_url = match env.secret("DATABASE_URL")? {
             Some(s) => DatabaseUrl::parse(&s.0).map_err(|m| ConfigError::new("DATABASE_URL", m))?,
-            None => DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATABASE_PATH)),
+            // DEFAULT_DATABASE_PATH when CERTVERIFY_DATA_DIR is unset.
+            None => DatabaseUrl::Sqlite(data_dir.join(DEFAULT_DATABASE_FILE)),
         };
         let key_file_given = env.get("CERTVERIFY_KEY_FILE");
         let pii_key = env.secret("CERTVERIFY_PII_KEY")?;
@@ -250,7 +268,13 @@ impl Settings {
 
         let (storage, idempotency_lease) = storage::from_env(&env)?;
 
+        let mail = accounts::mail(&env, &data_dir)?;
+        let accounts = accounts::accounts(&env)?;
+
         Ok(Self {
+            data_dir,
+            mail,
+            accounts,
             idempotency_lease,
             storage,
             generate_missing_secrets: database_url.is_sqlite() && key_file_given.is_none(),
@@ -443,6 +467,10 @@ impl<'a> Env<'a> {
         Ok(value)
     }
 }
+
+#[path = "config_accounts.rs"]
+mod accounts;
+pub use accounts::{AccountSettings, MailSettings};
 
 #[path = "config_storage.rs"]
 mod storage;

@@ -149,3 +149,46 @@ fn secrets_can_come_from_a_file_but_not_from_both_places() {
     let err = settings(&[("DATABASE_URL_FILE", "/nonexistent/file")]).unwrap_err();
     assert_eq!(err.setting, "DATABASE_URL_FILE");
 }
+
+#[test]
+fn the_data_dir_holds_the_default_database_and_the_outbox() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.data_dir, PathBuf::from("data"));
+    assert_eq!(s.mail.outbox_dir, PathBuf::from("data/outbox"));
+    assert!(s.mail.smtp_url.is_none());
+    let s = settings(&[("CERTVERIFY_DATA_DIR", "/srv/cv")]).unwrap();
+    assert_eq!(
+        s.database_url,
+        DatabaseUrl::Sqlite("/srv/cv/certverify.db".into())
+    );
+    assert_eq!(s.mail.outbox_dir, PathBuf::from("/srv/cv/outbox"));
+    assert_eq!(s.mail.from_domain(), "localhost");
+    assert_eq!(s.accounts.verify_email_ttl, Duration::from_secs(86_400));
+    assert_eq!(s.accounts.password_reset_ttl, Duration::from_secs(3_600));
+}
+
+#[test]
+fn mail_settings_are_checked_without_showing_the_smtp_password() {
+    let err = settings(&[("CERTVERIFY_SMTP_URL", "http://user:hunter2@mail")]).unwrap_err();
+    assert_eq!(err.setting, "CERTVERIFY_SMTP_URL");
+    assert!(!err.to_string().contains("hunter2"));
+    assert!(settings(&[("CERTVERIFY_SMTP_URL", "smtps://u:p@mail.example.org:465")]).is_ok());
+    let err = settings(&[("CERTVERIFY_MAIL_FROM", "not an address")]).unwrap_err();
+    assert_eq!(err.setting, "CERTVERIFY_MAIL_FROM");
+    let s = settings(&[("CERTVERIFY_MAIL_FROM", "Bureau <no-reply@cv.example.org>")]).unwrap();
+    assert_eq!(s.mail.from_domain(), "cv.example.org");
+    let err = settings(&[("CERTVERIFY_MAIL_POLL_MS", "0")]).unwrap_err();
+    assert_eq!(err.setting, "CERTVERIFY_MAIL_POLL_MS");
+    let err = settings(&[
+        ("CERTVERIFY_SESSION_IDLE_SECONDS", "7200"),
+        ("CERTVERIFY_SESSION_ABSOLUTE_SECONDS", "3600"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.setting, "CERTVERIFY_SESSION_IDLE_SECONDS");
+    assert_eq!(
+        settings(&[("CERTVERIFY_MAIL_FORM", "x")])
+            .unwrap_err()
+            .message,
+        "unknown setting"
+    );
+}

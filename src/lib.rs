@@ -15,6 +15,7 @@ pub mod health;
 pub mod holders;
 pub mod idempotency;
 pub mod issuers;
+pub mod notify;
 pub mod openapi;
 pub mod ops;
 pub mod page;

@@ -73,20 +73,13 @@ impl Application {
 
         let records = web::Data::new(RecordsState::start(pool.clone())?);
         let policy = web::Data::new(policy);
-        let state = web::Data::new(AppState {
-            hasher: PasswordHasher::new(settings.argon2)?,
-            limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
-            share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
-            metrics: Arc::new(Metrics::new()?),
-            verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
-                crate::auth::token_cache::DEFAULT_CAPACITY,
-            ),
+        let state = web::Data::new(new_state(
+            &settings,
             pool,
-            keys: key_ring,
+            key_ring,
             pii,
-            public_url: public_url.clone(),
-            settings: settings.clone(),
-        });
+            public_url.clone(),
+        )?);
         if settings.dispatcher.concurrency > 0 {
             let dispatcher = crate::issuers::dispatcher::Dispatcher::new(
                 state.clone().into_inner(),
@@ -94,6 +87,16 @@ impl Application {
             )?;
             tokio::spawn(dispatcher.run());
         }
+        let mail = crate::notify::sender::Sender::new(state.pool.clone(), settings.mail.clone())?;
+        if mail.writes_files() {
+            if settings.database_url.is_sqlite() {
+                tracing::info!(outbox = %settings.mail.outbox_dir.display(), "no CERTVERIFY_SMTP_URL: mail is written as .eml files");
+            } else {
+                // Instances share the queue, not a disk: each writes what it claims.
+                tracing::warn!(outbox = %settings.mail.outbox_dir.display(), "no CERTVERIFY_SMTP_URL with PostgreSQL: mail stays in the outbox directory of whichever instance sends it; set CERTVERIFY_SMTP_URL to deliver it");
+            }
+        }
+        tokio::spawn(mail.run());
         tokio::spawn(crate::records::keys::refresh_published(
             state.clone().into_inner(),
         ));
@@ -180,6 +183,38 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+fn new_state(
+    settings: &Settings,
+    pool: db::Pool,
+    keys: KeyRing,
+    pii: crate::domain::identity::PiiKey,
+    public_url: String,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        hasher: PasswordHasher::new(settings.argon2)?,
+        limiter: AuthRateLimiter::new(settings.auth_rate_limit_per_minute),
+        share_code_limiter: LookupRateLimiter::new(settings.share_code_rate_limit_per_minute),
+        metrics: Arc::new(Metrics::new()?),
+        verified_tokens: crate::auth::token_cache::VerifiedTokens::new(
+            crate::auth::token_cache::DEFAULT_CAPACITY,
+        ),
+        pool,
+        keys,
+        pii,
+        public_url,
+        settings: settings.clone(),
+    })
+}
+
+/// The shared state on an already migrated database, without a server: for calling the
+/// domain operations from tests and tools (its limiters are its own).
+pub async fn test_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
+    let pool = db::build_pool_with(&settings.database_url, 2, settings.storage)?;
+    let key_ring = KeyRing::new(keys::load_platform_key(&settings)?)?;
+    let pii = keys::load_pii_key(&settings)?;
+    new_state(&settings, pool, key_ring, pii, public_url)
 }
 
 /// The embedded services table, or the file CERTVERIFY_POLICY_FILE names.

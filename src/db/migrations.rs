@@ -27,6 +27,16 @@ pub fn revert_all(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     Ok(reverted)
 }
 
+/// Reverts the newest applied migration (tests of what a migration does to old rows).
+pub fn revert_last(conn: &mut DbConnection) -> anyhow::Result<String> {
+    let version = match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE),
+        DbConnection::Pg(c) => c.revert_last_migration(POSTGRES),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting a migration failed: {e}"))?;
+    Ok(version.to_string())
+}
+
 /// True when the schema is behind the binary.
 pub fn has_pending(conn: &mut DbConnection) -> anyhow::Result<bool> {
     let pending = match conn {

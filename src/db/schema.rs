@@ -19,6 +19,44 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         identity_document_sealed -> Nullable<Text>,
+        email_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    holder_tokens (token_hash) {
+        token_hash -> Text,
+        holder_id -> Text,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    holder_sessions (id_hash) {
+        id_hash -> Text,
+        holder_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        message_id -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -297,9 +335,14 @@ diesel::joinable!(records -> holders (holder_id));
 diesel::joinable!(records -> qualifications (qualification_id));
 diesel::joinable!(share_codes -> records (record_id));
 diesel::joinable!(record_access -> records (record_id));
+diesel::joinable!(holder_tokens -> holders (holder_id));
+diesel::joinable!(holder_sessions -> holders (holder_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     holders,
+    holder_tokens,
+    holder_sessions,
+    mail_outbox,
     service_accounts,
     list_versions,
     issuing_bodies,

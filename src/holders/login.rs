@@ -5,7 +5,8 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::queries as holders;
+use super::queries::{self as holders, HolderRow};
+use super::sessions::{self, NewSession};
 use crate::app::AppState;
 use crate::auth::grant::{no_store, TokenResponse};
 use crate::auth::ratelimit::client_address;
@@ -36,25 +37,7 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    state
-        .limiter
-        .check(&req, email.trim(), client_address(&req))?;
-    let row = db::run(&state.pool, move |conn| {
-        Ok(holders::find_by_email(conn, &email)?)
-    })
-    .await?;
-    let hasher = state.hasher.clone();
-    let stored = row.as_ref().map(|r| r.password_hash.clone());
-    let matched = web::block(move || hasher.verify(&password, stored.as_deref()))
-        .await
-        .map_err(ApiError::internal)?;
-    let holder = row.filter(|_| matched).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "Wrong email or password.",
-        )
-    })?;
+    let holder = authenticate(&req, &state, email, password).await?;
     let ttl = state.token_ttl_secs();
     let access_token = state
         .tokens()
@@ -66,4 +49,52 @@ pub async fn login(
         expires_in: ttl,
         scope: None,
     }))
+}
+
+/// Checks a holder's email and password, rate-limited per account and per address (the
+/// API's login and the pages' both come through here). One answer for a wrong email and a
+/// wrong password, and the hash is checked either way, so neither tells who is registered.
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    email: String,
+    password: String,
+) -> Result<HolderRow, ApiError> {
+    state
+        .limiter
+        .check(req, email.trim(), client_address(req))?;
+    let row = db::run(&state.pool, move |conn| {
+        Ok(holders::find_by_email(conn, &email)?)
+    })
+    .await?;
+    let hasher = state.hasher.clone();
+    let stored = row.as_ref().map(|r| r.password_hash.clone());
+    let matched = web::block(move || hasher.verify(&password, stored.as_deref()))
+        .await
+        .map_err(ApiError::internal)?;
+    row.filter(|_| matched).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Wrong email or password.",
+        )
+    })
+}
+
+/// The pages' login: the same checks as [`authenticate`], then a new session (the one the
+/// browser came with, `previous`, ends). Returns the holder's id with the session.
+pub async fn login_session(
+    req: &HttpRequest,
+    state: &AppState,
+    email: String,
+    password: String,
+    previous: Option<String>,
+) -> Result<(String, NewSession), ApiError> {
+    let holder = authenticate(req, state, email, password).await?;
+    let id = holder.id;
+    db::run(&state.pool, move |conn| {
+        let session = sessions::create(conn, &id, previous.as_deref())?;
+        Ok((id, session))
+    })
+    .await
 }

@@ -24,6 +24,7 @@ pub struct HolderRow {
     pub residence_country: String,
     pub shanghai_hukou: bool,
     pub created_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl HolderRow {
@@ -44,6 +45,7 @@ impl HolderRow {
             residence_country: self.residence_country,
             shanghai_hukou: self.shanghai_hukou,
             created_at: self.created_at,
+            email_verified: self.email_verified_at.is_some(),
         }
     }
 }

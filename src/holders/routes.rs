@@ -1,18 +1,19 @@
-//! `POST /v1/holders` and `GET /v1/me`.
+//! `POST /v1/holders`, its address's verification, and `GET /v1/me`.
 
-use actix_web::http::header;
-use actix_web::{get, post, web, HttpResponse};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::queries;
-use super::types::{HolderView, RegisterHolder};
+use super::types::{HolderView, MailAccepted, RegisterHolder, ResendVerification, VerifyEmail};
 use crate::app::AppState;
+use crate::auth::ratelimit::client_address;
 use crate::auth::Holder;
 use crate::db;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(register)
+        .service(verify_email)
+        .service(resend_verification)
         .service(me)
         .service(super::login::login);
 }
@@ -20,13 +21,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Register a certificate holder account.
 ///
 /// Holders still overseas register the same way. The identity document number is kept
-/// only as a keyed hash and its last four characters.
+/// only as a keyed hash and its last four characters. The answer is `202` whether or not
+/// the address is registered already: a new account gets a mail with a verification link
+/// (valid 24 hours, one use), the owner of a taken address gets a mail saying so. A
+/// verification request needs the address verified first.
 #[utoipa::path(
     tag = "holders", security(()),
     request_body = RegisterHolder,
     responses(
-        (status = 201, body = HolderView, description = "The new account"),
-        (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "The email is taken"),
+        (status = 202, body = MailAccepted, description = "Accepted; the address's mailbox is told the rest"),
     )
 )]
 #[post("/v1/holders")]
@@ -34,31 +37,68 @@ pub async fn register(
     state: web::Data<AppState>,
     body: web::Json<RegisterHolder>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body
-        .into_inner()
-        .validate(chrono::Utc::now().date_naive())
-        .map_err(ApiError::validation)?;
-    // Hash before taking a connection: argon2 is slow on purpose and must not hold one.
-    let hasher = state.hasher.clone();
-    let password = new.password.clone();
-    let hash = web::block(move || hasher.hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let pii = state.pii.clone();
-    let view = db::run(&state.pool, move |conn| {
-        match queries::insert(conn, &new, &hash, &pii) {
-            Ok(row) => Ok(row.view()),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(
-                ApiError::conflict("email_taken", "An account with this email exists."),
-            ),
-            Err(e) => Err(e.into()),
-        }
+    super::email::register(state, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(MailAccepted::new()))
+}
+
+/// Confirm a holder's email address with the token of the emailed link.
+///
+/// One use; the link is valid 24 hours. Any token that cannot be used (unknown, used,
+/// expired) gets the same `400`.
+#[utoipa::path(
+    tag = "holders", security(()),
+    request_body = VerifyEmail,
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "Unknown, used or expired token (`invalid_email_token`)"),
+    )
+)]
+#[post("/v1/holders/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyEmail>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.into_inner().token;
+    let verified = db::run(&state.pool, move |conn| {
+        Ok(super::email::verify_email(conn, &token)?)
     })
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, "/v1/me"))
-        .json(view))
+    if !verified {
+        return Err(super::reset::invalid_token());
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Send a new verification link to an address that has not been verified yet.
+///
+/// The answer is the same `202` for any address, registered, verified or not.
+/// Rate-limited per address and client like the login.
+#[utoipa::path(
+    tag = "holders", security(()),
+    request_body = ResendVerification,
+    responses(
+        (status = 202, body = MailAccepted, description = "Accepted; the address's mailbox is told the rest"),
+        (status = 429, body = crate::error::Problem, content_type = "application/problem+json", description = "Too many attempts; see Retry-After"),
+    )
+)]
+#[post("/v1/holders/resend-verification")]
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<ResendVerification>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.into_inner().email.trim().to_lowercase();
+    // Its own account key, so resends and logins for one address do not eat each
+    // other's allowance; the per-address limit is shared.
+    state
+        .limiter
+        .check(&req, &format!("resend:{email}"), client_address(&req))?;
+    let st = state.clone();
+    db::run(&state.pool, move |conn| {
+        Ok(super::email::resend_verification(conn, &st, &email)?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(MailAccepted::new()))
 }
 
 /// The calling holder's own profile.

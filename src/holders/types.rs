@@ -60,6 +60,26 @@ pub struct NewHolder {
     pub shanghai_hukou: bool,
 }
 
+/// The password rules of registration, also applied by a password reset.
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        Err(FieldError::new(
+            "password",
+            "too_short",
+            format!("At least {MIN_PASSWORD_CHARS} characters."),
+        ))
+    } else if chars > MAX_PASSWORD_CHARS {
+        Err(FieldError::new(
+            "password",
+            "too_long",
+            format!("At most {MAX_PASSWORD_CHARS} characters."),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 impl RegisterHolder {
     pub fn validate(self, today: NaiveDate) -> Result<NewHolder, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -67,19 +87,8 @@ impl RegisterHolder {
         if !is_email(&email) {
             errors.push(FieldError::new("email", "invalid", "Not an email address."));
         }
-        let password_chars = self.password.chars().count();
-        if password_chars < MIN_PASSWORD_CHARS {
-            errors.push(FieldError::new(
-                "password",
-                "too_short",
-                format!("At least {MIN_PASSWORD_CHARS} characters."),
-            ));
-        } else if password_chars > MAX_PASSWORD_CHARS {
-            errors.push(FieldError::new(
-                "password",
-                "too_long",
-                format!("At most {MAX_PASSWORD_CHARS} characters."),
-            ));
+        if let Err(e) = check_password(&self.password) {
+            errors.push(e);
         }
         let full_name = self.full_name.trim().to_owned();
         if full_name.is_empty()
@@ -226,6 +235,44 @@ pub struct HolderView {
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "crate::domain::rfc3339")]
     pub created_at: NaiveDateTime,
+    /// Whether the address was confirmed by the emailed link; a verification request
+    /// needs it (`403 email_unverified` otherwise).
+    pub email_verified: bool,
+}
+
+/// What registration and a resend answer, whether or not the address is registered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MailAccepted {
+    /// Always `accepted`: the address's mailbox is told the rest.
+    #[schema(example = "accepted")]
+    pub status: String,
+}
+
+impl MailAccepted {
+    pub fn new() -> Self {
+        Self {
+            status: "accepted".into(),
+        }
+    }
+}
+
+impl Default for MailAccepted {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `POST /v1/holders/verify-email`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerifyEmail {
+    /// The token of the emailed link (the last part of its path).
+    pub token: String,
+}
+
+/// `POST /v1/holders/resend-verification`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResendVerification {
+    pub email: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -60,6 +60,12 @@ pub(super) const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("post", "/v1/auth/login", "loginHolder"),
     ("post", "/v1/eligibility", "checkEligibility"),
     ("post", "/v1/holders", "registerHolder"),
+    ("post", "/v1/holders/verify-email", "verifyHolderEmail"),
+    (
+        "post",
+        "/v1/holders/resend-verification",
+        "resendHolderVerification",
+    ),
     ("post", "/v1/issuer-callbacks", "receiveIssuerCallback"),
     ("get", "/v1/issuing-bodies", "listIssuingBodies"),
     ("get", "/v1/issuing-bodies/{id}", "getIssuingBody"),

@@ -35,10 +35,12 @@ fn own(conn: &mut DbConnection, holder: &Holder, id: &str) -> Result<RequestRow,
 }
 
 /// Open a verification request. Needs an `Idempotency-Key`: a retry with the same key and
-/// body returns the first answer.
+/// body returns the first answer. The holder must have verified their email address
+/// (`403 email_unverified` otherwise).
 #[utoipa::path(tag = "requests", security(("holder_token" = [])), request_body = CreateRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per request; retries reuse it")),
     responses((status = 201, body = RequestView),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json", description = "The holder's email address is not verified yet (`email_unverified`)"),
         (status = 409, body = crate::error::Problem, content_type = "application/problem+json", description = "An open request exists, or the first request with this key is still running")))]
 #[post("/v1/verification-requests")]
 pub async fn create(
@@ -48,6 +50,17 @@ pub async fn create(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::key_of(&req)?;
+    let holder_id = holder.id.clone();
+    let verified = db::run_retrying(&state.pool, move |conn| {
+        Ok(crate::holders::email_verified(conn, &holder_id)?)
+    })
+    .await?;
+    if !verified {
+        return Err(ApiError::forbidden(
+            "email_unverified",
+            "Verify your email address first: open the link in the mail sent at registration.",
+        ));
+    }
     let body = body.into_inner();
     let fingerprint = idempotency::fingerprint(&body)?;
     let parsed: CreateRequest = serde_json::from_value(body).map_err(|e| {

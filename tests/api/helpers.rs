@@ -100,6 +100,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             "1000".into(),
         ),
         ("CERTVERIFY_WORKERS".into(), "2".into()),
+        // Mail goes to .eml files under the test's own directory, picked up quickly.
+        (
+            "CERTVERIFY_DATA_DIR".into(),
+            dir.path().display().to_string(),
+        ),
+        ("CERTVERIFY_MAIL_POLL_MS".into(), "20".into()),
     ];
     for (k, v) in extra {
         env.retain(|(name, _)| name != k);
@@ -126,6 +132,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
+    /// `CERTVERIFY_DATA_DIR` of this app (the outbox is `outbox/` in it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -226,7 +237,24 @@ impl TestApp {
     }
 
     pub async fn holder_token(&self, email: &str) -> String {
-        assert_eq!(self.register_holder(email).await.status(), 201);
+        assert_eq!(self.register_holder(email).await.status(), 202);
+        self.verify_email(email).await;
+        self.login(email).await
+    }
+
+    /// The token of a holder registered a moment ago: verified through the mail, logged in.
+    pub async fn holder_token_after_registration(&self, email: &str) -> String {
+        self.verify_email(email).await;
+        self.login(email).await
+    }
+
+    /// A holder registered but not verified, and its token.
+    pub async fn unverified_holder_token(&self, email: &str) -> String {
+        assert_eq!(self.register_holder(email).await.status(), 202);
+        self.login(email).await
+    }
+
+    pub async fn login(&self, email: &str) -> String {
         let res = self
             .post_json(
                 "/v1/auth/login",

@@ -1,6 +1,8 @@
 //! Integration tests: the real server on port 0, a fresh database per test.
 //! Set TEST_DATABASE_URL=postgres://… to run the same suite on PostgreSQL.
 
+mod accounts;
+mod accounts_sessions;
 mod architecture;
 mod audit;
 mod auth_tokens;
@@ -16,6 +18,7 @@ mod health;
 mod helpers;
 mod holders;
 mod idempotency;
+mod mail_helpers;
 mod migrations;
 mod oauth;
 mod openapi;

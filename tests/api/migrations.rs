@@ -14,5 +14,5 @@ async fn migrations_go_down_and_up_again_cleanly() {
         assert_eq!(applied.len(), reverted.len());
         assert!(!migrations::has_pending(conn).unwrap());
     });
-    assert_eq!(app.register_holder("ana@example.org").await.status(), 201);
+    assert_eq!(app.register_holder("ana@example.org").await.status(), 202);
 }
