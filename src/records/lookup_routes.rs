@@ -137,7 +137,7 @@ pub async fn by_share_code(
         .share_code_limiter
         .check(&req, &format!("agency:{}", agency.id))?;
     let code = parse_code(&code)?;
-    let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
+    let purpose = params.into_inner().purpose()?;
     let row = db::run_retrying(&state.pool, move |conn| {
         write_transaction(conn, |conn| {
             Ok::<_, ApiError>(hq::read_by_share_code(

@@ -24,8 +24,31 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ReadParams {
-    /// Why the agency reads the record; shown to the holder in their access log.
+    /// Why the agency reads the record; shown to the holder in their access log (at most
+    /// 500 characters).
+    #[param(max_length = 500)]
     pub purpose: Option<String>,
+}
+
+impl ReadParams {
+    /// The stated purpose, trimmed; None when blank. It goes into the holder's access log,
+    /// so it is bounded like a search's purpose.
+    pub fn purpose(self) -> Result<Option<String>, ApiError> {
+        let purpose = self.purpose.map(|p| p.trim().to_owned());
+        match purpose {
+            Some(p) if p.chars().count() > super::lookup_routes::MAX_PURPOSE_CHARS => {
+                Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "purpose is at most {} characters.",
+                        super::lookup_routes::MAX_PURPOSE_CHARS
+                    ),
+                ))
+            }
+            Some(p) if p.is_empty() => Ok(None),
+            other => Ok(other),
+        }
+    }
 }
 
 /// One record, as JSON (`{id, status, status_reason, credential}`) or, with
@@ -45,7 +68,7 @@ pub async fn record(
     params: web::Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     agency.require(SCOPE_RECORDS_READ)?;
-    let purpose = params.into_inner().purpose.filter(|p| !p.trim().is_empty());
+    let purpose = params.into_inner().purpose()?;
     let id = id.into_inner();
     // Read and logged together, grouped with other reads into one commit; answered only
     // once the log is committed.

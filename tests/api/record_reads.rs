@@ -241,3 +241,28 @@ async fn the_access_log_holds_every_agency_read_newest_first() {
         "{verdict:?}"
     );
 }
+
+#[tokio::test]
+async fn a_stated_purpose_over_500_characters_is_refused_and_nothing_is_logged() {
+    let it = issued(&[]).await;
+    let agency = it.agency(&["records:read"]).await;
+    let long = "x".repeat(501);
+    let res =
+        it.w.app
+            .get(
+                &format!("/v1/records/{}?purpose={long}", it.record_id),
+                Some(&agency),
+            )
+            .await;
+    assert_problem(res, 400, "invalid_query").await;
+    assert!(it.access_log().await.is_empty());
+
+    let fits = format!(
+        "/v1/records/{}?purpose=%20{}%20",
+        it.record_id,
+        "y".repeat(500)
+    );
+    assert_eq!(it.w.app.get(&fits, Some(&agency)).await.status(), 200);
+    let log = it.access_log().await;
+    assert_eq!(log[0]["purpose"], "y".repeat(500), "stored trimmed");
+}
