@@ -94,9 +94,6 @@ pub struct EligibilityRequest {
     pub record_id: Option<String>,
     /// A share code the holder gave the agency.
     #[serde(default)]
-    #[schema(
-        pattern = "^[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4}$"
-    )]
     pub share_code: Option<String>,
     #[schema(value_type = ServiceCode)]
     pub service: String,
