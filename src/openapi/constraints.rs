@@ -84,7 +84,7 @@ const CACHED_READS: &[&str] = &[
     "/v1/status-lists/{id}",
 ];
 
-pub(super) fn header(description: &str) -> RefOr<utoipa::openapi::header::Header> {
+fn header(description: &str) -> RefOr<utoipa::openapi::header::Header> {
     RefOr::T(
         utoipa::openapi::header::HeaderBuilder::new()
             .schema(Some(string().build()))
@@ -93,10 +93,39 @@ pub(super) fn header(description: &str) -> RefOr<utoipa::openapi::header::Header
     )
 }
 
-/// The response headers clients use, on the operations that send them.
+/// The response headers clients use, on the operations that send them: `Retry-After` on
+/// 503 and 429, the rate-limit headers on rate-limited operations (those that document a
+/// 429), caching headers on cached reads, and the rest below.
 pub fn document_headers(path: &str, method: &str, op: &mut Operation) {
     use utoipa::openapi::path::ParameterBuilder;
     use utoipa::openapi::{Required, ResponseBuilder};
+    if let Some(RefOr::T(unavailable)) = op.responses.responses.get_mut("503") {
+        unavailable.headers.insert(
+            "Retry-After".into(),
+            header("Seconds to wait before retrying"),
+        );
+    }
+    if op.responses.responses.contains_key("429") {
+        for (status, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if status == "429" {
+                response.headers.insert(
+                    "Retry-After".into(),
+                    header("Seconds until the longest wait of the limits hit is over"),
+                );
+            }
+            response.headers.insert(
+                "RateLimit-Policy".into(),
+                header("The limits of this route (draft-ietf-httpapi-ratelimit-headers), e.g. `\"account\";q=10;w=60, \"address\";q=50;w=60`"),
+            );
+            response.headers.insert(
+                "RateLimit".into(),
+                header("What is left of each limit and when it is whole again, e.g. `\"account\";r=9;t=6, \"address\";r=49;t=2`"),
+            );
+        }
+    }
     let cached = method == "get" && CACHED_READS.contains(&path);
     if cached {
         op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(

@@ -157,33 +157,6 @@ fn add_error_responses(op: &mut Operation, uses_storage: bool) {
             "The storage is unavailable (`storage_unavailable`); retry after `Retry-After`",
         );
     }
-    if let Some(RefOr::T(unavailable)) = op.responses.responses.get_mut("503") {
-        unavailable.headers.insert(
-            "Retry-After".into(),
-            constraints::header("Seconds to wait before retrying"),
-        );
-    }
-    if op.responses.responses.contains_key("429") {
-        for (status, response) in op.responses.responses.iter_mut() {
-            let RefOr::T(response) = response else {
-                continue;
-            };
-            if status == "429" {
-                response.headers.insert(
-                    "Retry-After".into(),
-                    constraints::header("Seconds until the longest wait of the limits hit is over"),
-                );
-            }
-            response.headers.insert(
-                "RateLimit-Policy".into(),
-                constraints::header("The limits of this route (draft-ietf-httpapi-ratelimit-headers), e.g. `\"account\";q=10;w=60, \"address\";q=50;w=60`"),
-            );
-            response.headers.insert(
-                "RateLimit".into(),
-                constraints::header("What is left of each limit and when it is whole again, e.g. `\"account\";r=9;t=6, \"address\";r=49;t=2`"),
-            );
-        }
-    }
 }
 
 /// utoipa inlines the item type of a generic `Page<T>`; each `Page_T` refers to `T`
