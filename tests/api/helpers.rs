@@ -37,10 +37,20 @@ impl Drop for TestDb {
     }
 }
 
+/// TEST_DATABASE_URL, with `sslmode=disable` unless it names a mode. Why: libpq's TLS is
+/// OpenSSL, whose atexit cleanup frees its state while pool threads of apps that outlived
+/// their test still hold TLS connections, and the test binary then dies of SIGSEGV after
+/// every test passed (diesel#3441, r2d2#137; OpenSSL 3 has no opt-out). The suite talks to
+/// a loopback server, where TLS protects nothing.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
+    let url = std::env::var("TEST_DATABASE_URL")
         .ok()
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.is_empty())?;
+    let mut parsed = url::Url::parse(&url).expect("TEST_DATABASE_URL is a URL");
+    if !parsed.query_pairs().any(|(k, _)| k == "sslmode") {
+        parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    Some(parsed.to_string())
 }
 
 /// A fresh database URL: a file in `dir`, or a new PostgreSQL database.
