@@ -195,6 +195,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub mail: MailSettings,
     pub accounts: AccountSettings,
+    /// `serve --demo`: every page carries the demonstration banner. Never from the
+    /// environment: only the demo command sets it.
+    pub demo: bool,
 }
 
 /// How the platform talks to issuing bodies.
@@ -272,6 +275,7 @@ impl Settings {
         let accounts = accounts::accounts(&env)?;
 
         Ok(Self {
+            demo: false,
             data_dir,
             mail,
             accounts,

@@ -73,17 +73,28 @@ pub fn import_file(
         &bytes,
     )
     .map_err(describe)?;
-    let checked = import::check_document(&doc, urls)
-        .map_err(|errors| describe(ApiError::validation(errors)))?;
     let actor = format!(
         "import:{}",
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default()
     );
+    import_document(conn, &doc, urls, &actor)
+}
+
+/// Checks and applies a parsed registry document in one transaction (the file import's
+/// work, also `serve --demo`'s sample registry); `actor` names the source in the audit.
+pub fn import_document(
+    conn: &mut db::DbConnection,
+    doc: &serde_json::Value,
+    urls: UrlPolicy,
+    actor: &str,
+) -> anyhow::Result<ImportReport> {
+    let checked = import::check_document(doc, urls)
+        .map_err(|errors| describe(ApiError::validation(errors)))?;
     // Progress goes to stderr so stdout stays the one-line report.
     let progress = |done: usize, total: usize| eprintln!("applied {done}/{total}");
-    let report = write_transaction(conn, |conn| import::apply(conn, checked, &actor, &progress))
+    let report = write_transaction(conn, |conn| import::apply(conn, checked, actor, &progress))
         .map_err(describe)?;
     import::after_commit(conn, &report)?;
     Ok(report)

@@ -20,6 +20,8 @@ pub struct Chrome {
     /// This page in the other language.
     pub switch_href: String,
     pub css_href: &'static str,
+    /// `serve --demo`: where the outbox is, for the banner on every page.
+    pub demo_outbox: Option<String>,
     set_cookie: Option<String>,
 }
 
@@ -38,6 +40,10 @@ impl Chrome {
             strings: lang.strings(),
             switch_href: format!("{}?{}", req.path(), query.finish()),
             css_href: assets::css_href(),
+            demo_outbox: req
+                .app_data::<actix_web::web::Data<crate::app::AppState>>()
+                .filter(|state| state.settings.demo)
+                .map(|state| state.settings.mail.outbox_dir.display().to_string()),
             set_cookie,
         }
     }
@@ -45,6 +51,12 @@ impl Chrome {
     /// The text for `key` in the page's language.
     pub fn t(&self, key: &str) -> String {
         self.strings.get(key)
+    }
+
+    /// The demonstration banner's text, under `serve --demo` only.
+    pub fn demo_banner(&self) -> Option<String> {
+        let outbox = self.demo_outbox.as_deref()?;
+        Some(self.fill("demo-banner-text", &[("outbox", outbox)]))
     }
 
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {

@@ -8,6 +8,7 @@ mod audit;
 mod auth_tokens;
 mod callbacks;
 mod cli;
+mod demo;
 mod dispatching;
 mod eligibility;
 mod eligibility_api;

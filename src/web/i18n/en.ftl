@@ -140,3 +140,7 @@ verify-not-ours = Not issued by this platform
 verify-not-ours-detail = Its issuer or its status list is not this platform, so it cannot be checked here.
 verify-invalid = Not valid
 verify-unusable = Not a record
+
+# demonstration (serve --demo)
+demo-banner-title = Demonstration.
+demo-banner-text = No real issuing body is asked: a simulator answers for every body, and only for the sample certificates the server printed at start (for example DCFA-2020-0042, Ana Lima, born 1988-04-02, issued 2020-11-15). Mail is not sent: each message is a file in { $outbox }.

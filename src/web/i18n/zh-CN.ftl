@@ -140,3 +140,7 @@ verify-not-ours = 非本平台出具
 verify-not-ours-detail = 其签发方或状态列表不属于本平台，无法在此核验。
 verify-invalid = 无效
 verify-unusable = 不是记录
+
+# demonstration (serve --demo)
+demo-banner-title = 演示环境。
+demo-banner-text = 不会联系真实的发证机构：所有机构都由模拟程序代答，且只认服务启动时列出的示例证书（例如证书编号 DCFA-2020-0042，持证人 Ana Lima，出生日期 1988-04-02，发证日期 2020-11-15）。邮件不会寄出：每封邮件都是 { $outbox } 中的一个文件。

@@ -1,5 +1,7 @@
 //! The `certverify` command line.
 
+mod demo;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,6 +32,10 @@ enum Command {
         /// Address to listen on; overrides CERTVERIFY_LISTEN.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// A demonstration on one machine: the sample registry, simulated issuing bodies,
+        /// mail as files, a banner on every page (SQLite only).
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply pending database migrations.
     Migrate {
@@ -243,15 +249,23 @@ impl Cli {
 impl Command {
     fn run(self, mut settings: Settings) -> anyhow::Result<()> {
         match self {
-            Command::Serve { listen } => {
+            Command::Serve { listen, demo } => {
                 if let Some(listen) = listen {
                     settings.listen = listen;
+                }
+                if demo {
+                    settings = demo::settings(settings)?;
                 }
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?;
                 runtime.block_on(async {
-                    let app = Application::build(settings).await?;
+                    let app = Application::build(settings.clone()).await?;
+                    // Kept alive as long as the server runs.
+                    let _sim = match demo {
+                        true => Some(demo::start(&settings, &app).await?),
+                        false => None,
+                    };
                     app.run_until_stopped().await?;
                     tracing::info!("stopped");
                     Ok(())
