@@ -8,6 +8,7 @@ use diesel::{Connection, RunQueryDsl};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[allow(dead_code)] // the pages bench runs `serve --demo` in a directory of its own instead
 pub struct BenchEnv {
     /// "SQLite" or "PostgreSQL", for the printed figures.
     pub backend: &'static str,
@@ -17,6 +18,7 @@ pub struct BenchEnv {
     _dir: tempfile::TempDir,
 }
 
+#[allow(dead_code)]
 impl BenchEnv {
     /// `admin_vars`: the variables that may hold a PostgreSQL admin URL, first found wins.
     pub fn new(admin_vars: &[&str]) -> anyhow::Result<Self> {
