@@ -20,6 +20,10 @@ pub struct Chrome {
     /// This page in the other language.
     pub switch_href: String,
     pub css_href: &'static str,
+    /// The browser sent a session cookie: the navigation offers the portal instead of
+    /// login and registration. Presence only (no database read); a stale cookie still
+    /// says so, and the portal then sends the browser to the login page.
+    pub signed_in: bool,
     set_cookie: Option<String>,
 }
 
@@ -38,6 +42,7 @@ impl Chrome {
             strings: lang.strings(),
             switch_href: format!("{}?{}", req.path(), query.finish()),
             css_href: assets::css_href(),
+            signed_in: super::session::session_id(req).is_some(),
             set_cookie,
         }
     }
