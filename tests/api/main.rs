@@ -24,6 +24,8 @@ mod oauth;
 mod openapi;
 mod pages;
 mod pages_accounts;
+mod pages_accounts_helpers;
+mod pages_accounts_reset;
 mod pages_verify;
 mod policy_table;
 mod pool;
