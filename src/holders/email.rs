@@ -2,7 +2,7 @@
 //! pages share. Neither registration nor a resend tells whether an address is registered:
 //! both answer alike, and only the owner's mailbox learns what happened.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -12,6 +12,7 @@ use super::tokens::{self, Purpose};
 use super::types::RegisterHolder;
 use crate::app::AppState;
 use crate::audit;
+use crate::auth::ratelimit::client_address;
 use crate::db::schema::holders;
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
@@ -99,6 +100,17 @@ pub fn verify_email(conn: &mut DbConnection, token: &str) -> QueryResult<bool> {
     })
 }
 
+/// [`verify_email`] as the API route and the page ask for it: `400 invalid_email_token`
+/// for a token that cannot be used, whatever the reason.
+pub async fn verify(state: &AppState, token: String) -> Result<(), ApiError> {
+    let verified = db::run(&state.pool, move |conn| Ok(verify_email(conn, &token)?)).await?;
+    if verified {
+        Ok(())
+    } else {
+        Err(super::reset::invalid_token())
+    }
+}
+
 /// Sets the verified time once (a second link keeps the first time) and audits it.
 pub(super) fn mark_verified(conn: &mut DbConnection, holder_id: &str) -> QueryResult<()> {
     let changed = diesel::update(
@@ -121,6 +133,26 @@ pub(super) fn mark_verified(conn: &mut DbConnection, holder_id: &str) -> QueryRe
         )?;
     }
     Ok(())
+}
+
+/// A resend as the API route and the page ask for it: rate-limited, then
+/// [`resend_verification`]. The same `Ok` for any address.
+pub async fn resend(
+    req: &HttpRequest,
+    state: web::Data<AppState>,
+    email: &str,
+) -> Result<(), ApiError> {
+    let email = email.trim().to_lowercase();
+    // Its own account key, so resends and logins for one address do not eat each
+    // other's allowance; the per-address limit is shared.
+    state
+        .limiter
+        .check(req, &format!("resend:{email}"), client_address(req))?;
+    let st = state.clone();
+    db::run(&state.pool, move |conn| {
+        Ok(resend_verification(conn, &st, &email)?)
+    })
+    .await
 }
 
 /// Queues a new verification link when `email` belongs to a holder who has not verified

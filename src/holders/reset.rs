@@ -1,7 +1,7 @@
 //! Password reset by emailed link, as operations for the pages (DESIGN.md names no API
 //! route for it). A request answers alike for any address; a reset ends every session.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use diesel::prelude::*;
 
 use super::mails;
@@ -10,10 +10,30 @@ use super::tokens::{self, Purpose};
 use super::types::check_password;
 use crate::app::AppState;
 use crate::audit;
+use crate::auth::ratelimit::client_address;
 use crate::db::schema::holders;
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::notify::{self, Mail};
+
+/// A reset as the page asks for it: rate-limited like a resend (its own account key,
+/// the per-address limit shared with login), then [`request_reset`]. The same `Ok` for
+/// any address, so the answer tells nothing about who is registered.
+pub async fn request(
+    req: &HttpRequest,
+    state: web::Data<AppState>,
+    email: &str,
+) -> Result<(), ApiError> {
+    let email = email.trim().to_lowercase();
+    state
+        .limiter
+        .check(req, &format!("reset:{email}"), client_address(req))?;
+    let st = state.clone();
+    db::run(&state.pool, move |conn| {
+        Ok(request_reset(conn, &st, &email)?)
+    })
+    .await
+}
 
 /// Queues a reset link when `email` belongs to a holder; otherwise does nothing.
 pub fn request_reset(conn: &mut DbConnection, state: &AppState, email: &str) -> QueryResult<()> {

@@ -5,7 +5,6 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use super::queries;
 use super::types::{HolderView, MailAccepted, RegisterHolder, ResendVerification, VerifyEmail};
 use crate::app::AppState;
-use crate::auth::ratelimit::client_address;
 use crate::auth::Holder;
 use crate::db;
 use crate::error::ApiError;
@@ -58,14 +57,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     body: web::Json<VerifyEmail>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = body.into_inner().token;
-    let verified = db::run(&state.pool, move |conn| {
-        Ok(super::email::verify_email(conn, &token)?)
-    })
-    .await?;
-    if !verified {
-        return Err(super::reset::invalid_token());
-    }
+    super::email::verify(&state, body.into_inner().token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -87,17 +79,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: web::Json<ResendVerification>,
 ) -> Result<HttpResponse, ApiError> {
-    let email = body.into_inner().email.trim().to_lowercase();
-    // Its own account key, so resends and logins for one address do not eat each
-    // other's allowance; the per-address limit is shared.
-    state
-        .limiter
-        .check(&req, &format!("resend:{email}"), client_address(&req))?;
-    let st = state.clone();
-    db::run(&state.pool, move |conn| {
-        Ok(super::email::resend_verification(conn, &st, &email)?)
-    })
-    .await?;
+    super::email::resend(&req, state, &body.into_inner().email).await?;
     Ok(HttpResponse::Accepted().json(MailAccepted::new()))
 }
 

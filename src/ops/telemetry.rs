@@ -38,7 +38,7 @@ impl MatchedRoute {
 }
 
 /// The request span of every request: tracing-actix-web's fields, except that a path
-/// carrying a secret (a share code) is logged as its route template, never as typed.
+/// carrying a secret (a share code, an emailed token) is logged as its route template, never as typed.
 pub struct RedactingRootSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RedactingRootSpan {
@@ -46,7 +46,10 @@ impl tracing_actix_web::RootSpanBuilder for RedactingRootSpan {
         use actix_web::HttpMessage;
         let route = MatchedRoute::of(request.request());
         let target = match &route {
-            Some(pattern) if pattern.contains("{code}") => pattern.clone(),
+            // Share codes, and the emailed tokens of the account pages' links.
+            Some(pattern) if pattern.contains("{code}") || pattern.contains("{token}") => {
+                pattern.clone()
+            }
             _ => request
                 .uri()
                 .path_and_query()

@@ -1,6 +1,7 @@
 //! Pages for people (DESIGN.md "Web pages"): server-rendered HTML in Chinese and English
 //! over the same domain operations as the API. Nothing imports this module but `startup`.
 
+mod account;
 mod assets;
 mod check;
 pub mod i18n;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/verify", read().to(verify::form))
         .route("/verify", web::post().to(verify::submit))
         .route("/assets/{name}", read().to(assets::serve));
+    account::configure(cfg);
 }
 
 /// GET, and HEAD as its bodiless twin (link checkers and monitors send HEAD).

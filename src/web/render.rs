@@ -22,6 +22,10 @@ pub struct Chrome {
     pub css_href: &'static str,
     /// `serve --demo`: where the outbox is, for the banner on every page.
     pub demo_outbox: Option<String>,
+    /// The browser sent a session cookie: the navigation offers the portal instead of
+    /// login and registration. Presence only (no database read); a stale cookie still
+    /// says so, and the portal then sends the browser to the login page.
+    pub signed_in: bool,
     set_cookie: Option<String>,
 }
 
@@ -44,6 +48,7 @@ impl Chrome {
                 .app_data::<actix_web::web::Data<crate::app::AppState>>()
                 .filter(|state| state.settings.demo)
                 .map(|state| state.settings.mail.outbox_dir.display().to_string()),
+            signed_in: super::session::session_id(req).is_some(),
             set_cookie,
         }
     }
