@@ -23,6 +23,7 @@
 mod pages;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 fn programs() -> Result<(PathBuf, PathBuf), String> {
     let find = |var: &str, names: &[&str]| -> Option<PathBuf> {
         if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
-            return Some(PathBuf::from(p));
+            return Some(PathBuf::from(p)).filter(|p| p.is_file());
         }
         let path = std::env::var_os("PATH")?;
         std::env::split_paths(&path)
@@ -71,7 +72,9 @@ fn programs() -> Result<(PathBuf, PathBuf), String> {
 /// Whether browser tests run here; prints why not, or panics under CI.
 fn available(test: &str) -> Option<(PathBuf, PathBuf)> {
     if crate::helpers::postgres_url().is_some() {
-        eprintln!("skip browser test {test}: the PostgreSQL run does not repeat browser tests");
+        skip(&format!(
+            "skip browser test {test}: the PostgreSQL run does not repeat browser tests"
+        ));
         return None;
     }
     match programs() {
@@ -80,10 +83,18 @@ fn available(test: &str) -> Option<(PathBuf, PathBuf)> {
             panic!("browser test {test}: {why}; CI needs them: {INSTALL}")
         }
         Err(why) => {
-            eprintln!("skip browser test {test}: {why} (to run it: {INSTALL})");
+            skip(&format!(
+                "skip browser test {test}: {why} (to run it: {INSTALL})"
+            ));
             None
         }
     }
+}
+
+/// Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
+fn skip(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn free_port() -> u16 {
@@ -93,11 +104,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The chromedriver process, killed when the browser goes.
+/// chromedriver in a process group of its own, with the Chromium it starts: when the
+/// browser goes, the whole group is killed, so a test that panics mid-session leaves no
+/// Chromium behind (killing chromedriver alone orphans it).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -141,6 +159,7 @@ impl Browser {
         let process = Driver(
             Command::new(&chromedriver)
                 .arg(format!("--port={port}"))
+                .process_group(0)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -161,6 +180,9 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            // No crash handler processes: they leave the process group and outlive a test.
+            "--disable-crash-reporter",
+            "--disable-breakpad",
             "--window-size=1280,900",
             &format!("--user-data-dir={}", profile.path().display()),
         ]
@@ -210,6 +232,41 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
+    }
+
+    /// Clicks (a submit button, a link) and waits until the next page has loaded: a click
+    /// returns before a form's answer replaces the page, and reading the old page then
+    /// fails with a stale element. A mark set on the old page is gone on the new one.
+    pub async fn click_and_wait(&self, css: &str) {
+        self.script("window.__cvOldPage = true; return null;").await;
+        self.click(css).await;
+        self.wait_for_new_page().await;
+    }
+
+    /// Presses keys (Enter on a form) and waits for the next page, like `click_and_wait`.
+    pub async fn keys_and_wait(&self, keys: impl Into<TypingData>) {
+        self.script("window.__cvOldPage = true; return null;").await;
+        self.keys(keys).await;
+        self.wait_for_new_page().await;
+    }
+
+    async fn wait_for_new_page(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let check = "return window.__cvOldPage !== true && document.readyState === 'complete';";
+        loop {
+            // A script may fail while the page is being replaced; try again.
+            if let Ok(ret) = self.driver.execute(check, Vec::new()).await {
+                if ret.json() == &Value::Bool(true) {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new page after 30 s at {}",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Presses keys on whatever has focus (Tab, Enter, text).

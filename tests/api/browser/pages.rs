@@ -85,7 +85,7 @@ async fn every_page_passes_axe_core_in_english_and_in_chinese() {
         }
         // The pages a form answers with: an error summary, and a verdict.
         b.open(&s.url("/check", lang)).await;
-        b.click("button[type=submit]").await;
+        b.click_and_wait("button[type=submit]").await;
         b.find(".error-summary").await;
         b.assert_accessible(&format!("check with an error ({lang})"))
             .await;
@@ -93,7 +93,7 @@ async fn every_page_passes_axe_core_in_english_and_in_chinese() {
             .await;
         b.open(&s.url("/verify", lang)).await;
         b.fill("#record", &s.credential.to_string()).await;
-        b.click("button[type=submit]").await;
+        b.click_and_wait("button[type=submit]").await;
         b.find("#verdict").await;
         b.assert_accessible(&format!("verify verdict ({lang})"))
             .await;
@@ -138,7 +138,7 @@ async fn the_check_form_works_with_javascript_off() {
     b.open(&s.url("/check", "en")).await;
     b.fill("#code", &s.code.replace('-', "").to_lowercase())
         .await;
-    b.click("button[type=submit]").await;
+    b.click_and_wait("button[type=submit]").await;
     let text = b.text().await;
     assert!(
         b.url().await.contains("/check/") && text.contains("Ana Lima"),
@@ -147,7 +147,7 @@ async fn the_check_form_works_with_javascript_off() {
 
     b.open(&s.url("/check", "en")).await;
     b.fill("#code", "0000-0000-0000-0000").await;
-    b.click("button[type=submit]").await;
+    b.click_and_wait("button[type=submit]").await;
     let text = b.text().await;
     assert!(text.contains("No such verification code"), "{text}");
     b.close().await;
@@ -182,14 +182,14 @@ async fn a_pasted_credential_is_valid_on_the_verify_page_and_a_tampered_copy_is_
     let s = scene().await;
     b.open(&s.url("/verify", "en")).await;
     b.fill("#record", &s.credential.to_string()).await;
-    b.click("button[type=submit]").await;
+    b.click_and_wait("button[type=submit]").await;
     let verdict = b.find("#verdict").await.text().await.unwrap();
     assert!(verdict.contains("Genuine and valid"), "{verdict}");
 
     let mut tampered = s.credential.clone();
     tampered["credentialSubject"]["name"] = "Someone Else".into();
     b.fill("#record", &tampered.to_string()).await;
-    b.click("button[type=submit]").await;
+    b.click_and_wait("button[type=submit]").await;
     let verdict = b.find("#verdict").await.text().await.unwrap();
     assert!(verdict.contains("Not valid"), "{verdict}");
     b.close().await;
@@ -219,7 +219,7 @@ async fn the_check_form_can_be_filled_and_submitted_with_tab_and_enter_alone() {
         "submit",
         "Tab after the code field goes to the button"
     );
-    b.keys(thirtyfour::Key::Enter).await;
+    b.keys_and_wait(thirtyfour::Key::Enter).await;
     let text = b.text().await;
     assert!(
         b.url().await.contains("/check/") && text.contains("Ana Lima"),
