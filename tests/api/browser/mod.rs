@@ -9,17 +9,19 @@
 //! pages' logic is tested without a browser, and the browser adds nothing per backend.
 //!
 //! The helpers a journey test needs: `Browser::start(name)` (or `start_without_javascript`),
-//! `open`, `assert_accessible` (axe-core, rule id + target per violation), `set_width`,
-//! `screenshot`, `fill`, `close`.
+//! `open`, `fill`, `click_and_wait` / `keys_and_wait` (submit and wait for the answer),
+//! `text`, `assert_accessible` (axe-core, rule id + target per violation), `set_width`,
+//! `screenshot`, `close`; `driver()` for anything else.
 //!
 //! journey: the account/portal journey (register, open the outbox link, log in, apply,
 //! see the record, PDF, share code, check it anonymously, verify the file) goes in
 //! `tests/api/browser/journey.rs` as one `#[tokio::test]` per language: start with
 //! `let Some(b) = Browser::start("journey").await else { return };`, drive the forms with
-//! `b.open(..)`, `b.fill("#email", ..)` and `b.click("button[type=submit]")`, read the mail
+//! `b.open(..)`, `b.fill("#email", ..)` and `b.click_and_wait("button[type=submit]")`, read the mail
 //! with `crate::mail_helpers`, call `b.assert_accessible(label)` on each page and
 //! `b.screenshot(name)` where a picture helps; a second `Browser` is the anonymous one.
 
+mod axe;
 mod pages;
 
 use std::net::TcpListener;
@@ -30,14 +32,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
-
-/// axe-core, vendored with its licence (see tests/fixtures/axe-core/README.md).
-const AXE_JS: &str = include_str!("../../fixtures/axe-core/axe.min.js");
-
-/// The WCAG 2.0, 2.1 and 2.2 A and AA rules of axe-core.
-const AXE_TAGS: &[&str] = &[
-    "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa",
-];
 
 const INSTALL: &str = "apt-get install -y chromium chromium-driver fonts-wqy-microhei";
 
@@ -109,8 +103,8 @@ fn free_port() -> u16 {
 /// Chromium behind (killing chromedriver alone orphans it).
 struct Driver(Child);
 
-impl Drop for Driver {
-    fn drop(&mut self) {
+impl Driver {
+    fn kill_group(&mut self) {
         let group = format!("-{}", self.0.id());
         let _ = Command::new("kill")
             .args(["-KILL", "--", &group])
@@ -121,24 +115,32 @@ impl Drop for Driver {
     }
 }
 
-/// One headless Chromium session. Fields drop in order: the session (closing Chromium),
-/// then chromedriver, then the profile directory.
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// One headless Chromium session. `close` ends it cleanly. Dropped without `close` (a test
+/// that panicked), chromedriver's process group is killed (Chromium with it) and the
+/// session is leaked: thirtyfour's own fallback, a blocking DELETE on drop, hung for two
+/// minutes here.
 pub struct Browser {
-    pub driver: WebDriver,
-    _process: Driver,
+    driver: Option<WebDriver>,
+    process: Driver,
     _profile: tempfile::TempDir,
     _slot: tokio::sync::SemaphorePermit<'static>,
     /// Where `screenshot` writes: `target/screenshots/`.
     shots: PathBuf,
 }
 
-/// One axe-core violation, reduced to what a reader needs to fix it.
-#[derive(serde::Deserialize, Debug)]
-pub struct Violation {
-    pub id: String,
-    pub impact: Option<String>,
-    pub help: String,
-    pub targets: Vec<String>,
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(driver) = self.driver.take() {
+            self.process.kill_group();
+            let _ = driver.leak();
+        }
+    }
 }
 
 impl Browser {
@@ -200,24 +202,29 @@ impl Browser {
             .unwrap();
         let shots = screenshot_dir();
         Some(Browser {
-            driver,
-            _process: process,
+            driver: Some(driver),
+            process,
             _profile: profile,
             _slot: slot,
             shots,
         })
     }
 
+    /// The WebDriver session, for anything the helpers here do not cover.
+    pub fn driver(&self) -> &WebDriver {
+        self.driver.as_ref().expect("an open session")
+    }
+
     /// Opens a URL and waits for the page to load.
     pub async fn open(&self, url: &str) {
-        self.driver
+        self.driver()
             .goto(url)
             .await
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
     pub async fn find(&self, css: &str) -> WebElement {
-        match self.driver.find(By::Css(css)).await {
+        match self.driver().find(By::Css(css)).await {
             Ok(found) => found,
             Err(e) => panic!("no element {css} on {}: {e}", self.url().await),
         }
@@ -255,7 +262,7 @@ impl Browser {
         let check = "return window.__cvOldPage !== true && document.readyState === 'complete';";
         loop {
             // A script may fail while the page is being replaced; try again.
-            if let Ok(ret) = self.driver.execute(check, Vec::new()).await {
+            if let Ok(ret) = self.driver().execute(check, Vec::new()).await {
                 if ret.json() == &Value::Bool(true) {
                     return;
                 }
@@ -271,7 +278,7 @@ impl Browser {
 
     /// Presses keys on whatever has focus (Tab, Enter, text).
     pub async fn keys(&self, keys: impl Into<TypingData>) {
-        self.driver
+        self.driver()
             .action_chain()
             .send_keys(keys)
             .perform()
@@ -280,7 +287,7 @@ impl Browser {
     }
 
     pub async fn url(&self) -> String {
-        self.driver
+        self.driver()
             .current_url()
             .await
             .map(|u| u.to_string())
@@ -293,7 +300,7 @@ impl Browser {
     }
 
     pub async fn script(&self, js: &str) -> Value {
-        match self.driver.execute(js, Vec::new()).await {
+        match self.driver().execute(js, Vec::new()).await {
             Ok(ret) => ret.json().clone(),
             Err(e) => panic!("script on {}: {e}", self.url().await),
         }
@@ -302,7 +309,7 @@ impl Browser {
     /// Lays the page out `width` CSS pixels wide (a phone at 320), as tall as `height`.
     /// Through DevTools, since a desktop window has a minimum width.
     pub async fn set_width(&self, width: u32, height: u32) {
-        self.driver
+        self.driver()
             .cdp()
             .send_raw(
                 "Emulation.setDeviceMetricsOverride",
@@ -332,69 +339,17 @@ impl Browser {
             .clamp(400, 6000) as u32;
         self.set_width(width, height).await;
         let path = self.shots.join(format!("{name}.png"));
-        self.driver.screenshot(&path).await.unwrap();
+        self.driver().screenshot(&path).await.unwrap();
         self.set_width(width, 900).await;
         path
     }
 
-    /// axe-core's violations of the WCAG 2.x A and AA rules on the open page.
-    pub async fn axe_violations(&self) -> Vec<Violation> {
-        let loaded = self
-            .script("return typeof window.axe === 'object';")
-            .await
-            .as_bool()
-            .unwrap_or(false);
-        if !loaded {
-            self.driver.execute(AXE_JS, Vec::new()).await.unwrap();
-        }
-        let run = r#"
-            const done = arguments[arguments.length - 1];
-            axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
-              .then(r => done({ok: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                  targets: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\s+/g, ' '))}))}))
-              .catch(e => done({error: String(e)}));
-        "#;
-        let ret = self
-            .driver
-            .execute_async(run, vec![json!(AXE_TAGS)])
-            .await
-            .unwrap();
-        let value = ret.json();
-        if let Some(error) = value.get("error") {
-            panic!("axe-core failed on {}: {error}", self.url().await);
-        }
-        serde_json::from_value(value["ok"].clone()).expect("axe result")
-    }
-
-    /// Fails with every violation (rule id, impact, what to fix, each element) if any.
-    pub async fn assert_accessible(&self, label: &str) {
-        let violations = self.axe_violations().await;
-        if violations.is_empty() {
-            return;
-        }
-        let mut report = format!(
-            "axe-core: {} violation(s) on {label} ({})\n",
-            violations.len(),
-            self.url().await
-        );
-        for v in &violations {
-            report.push_str(&format!(
-                "- {} [{}]: {}\n",
-                v.id,
-                v.impact.as_deref().unwrap_or("?"),
-                v.help
-            ));
-            for t in &v.targets {
-                report.push_str(&format!("    {t}\n"));
-            }
-        }
-        panic!("{report}");
-    }
-
     /// Ends the session cleanly (dropping does it too, synchronously).
     pub async fn close(self) {
-        let Browser { driver, .. } = self;
-        let _ = driver.quit().await;
+        let mut this = self;
+        if let Some(driver) = this.driver.take() {
+            let _ = driver.quit().await;
+        }
     }
 }
 

@@ -134,7 +134,7 @@ async fn the_check_form_works_with_javascript_off() {
     // The page's scripts do not run (WebDriver's own still do).
     b.open("data:text/html,<title>off</title><script>document.title='on'</script>")
         .await;
-    assert_eq!(b.driver.title().await.unwrap(), "off");
+    assert_eq!(b.driver().title().await.unwrap(), "off");
     b.open(&s.url("/check", "en")).await;
     b.fill("#code", &s.code.replace('-', "").to_lowercase())
         .await;
