@@ -38,7 +38,24 @@ async fn scene() -> Scene {
     }
 }
 
+/// The pages a form answers with: an error summary, and a verdict.
+const ANSWERS: [&str; 2] = ["check-error", "verify-verdict"];
+
 impl Scene {
+    /// Submits a form to get one of `ANSWERS` on screen.
+    async fn open_answer(&self, b: &Browser, answer: &str, lang: &str) {
+        if answer == "check-error" {
+            b.open(&self.url("/check", lang)).await;
+            b.click_and_wait("button[type=submit]").await;
+            b.find(".error-summary").await;
+        } else {
+            b.open(&self.url("/verify", lang)).await;
+            b.fill("#record", &self.credential.to_string()).await;
+            b.click_and_wait("button[type=submit]").await;
+            b.find("#verdict").await;
+        }
+    }
+
     fn url(&self, path: &str, lang: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };
         self.it.w.app.url(&format!("{path}{sep}lang={lang}"))
@@ -83,22 +100,11 @@ async fn every_page_passes_axe_core_in_english_and_in_chinese() {
             b.assert_accessible(&format!("{name} ({lang})")).await;
             b.screenshot(&format!("{name}-{lang}-1280"), 1280).await;
         }
-        // The pages a form answers with: an error summary, and a verdict.
-        b.open(&s.url("/check", lang)).await;
-        b.click_and_wait("button[type=submit]").await;
-        b.find(".error-summary").await;
-        b.assert_accessible(&format!("check with an error ({lang})"))
-            .await;
-        b.screenshot(&format!("check-error-{lang}-1280"), 1280)
-            .await;
-        b.open(&s.url("/verify", lang)).await;
-        b.fill("#record", &s.credential.to_string()).await;
-        b.click_and_wait("button[type=submit]").await;
-        b.find("#verdict").await;
-        b.assert_accessible(&format!("verify verdict ({lang})"))
-            .await;
-        b.screenshot(&format!("verify-verdict-{lang}-1280"), 1280)
-            .await;
+        for answer in ANSWERS {
+            s.open_answer(&b, answer, lang).await;
+            b.assert_accessible(&format!("{answer} ({lang})")).await;
+            b.screenshot(&format!("{answer}-{lang}-1280"), 1280).await;
+        }
     }
     b.close().await;
 }
@@ -119,6 +125,14 @@ async fn every_page_fits_a_320_px_wide_screen_without_sideways_scrolling() {
                 too_wide.push(format!("{name} ({lang}): {width} px"));
             }
             b.screenshot(&format!("{name}-{lang}-320"), 320).await;
+        }
+        for answer in ANSWERS {
+            s.open_answer(&b, answer, lang).await;
+            let width = b.scroll_width().await;
+            if width > 320 {
+                too_wide.push(format!("{answer} ({lang}): {width} px"));
+            }
+            b.screenshot(&format!("{answer}-{lang}-320"), 320).await;
         }
     }
     assert!(too_wide.is_empty(), "wider than 320 px: {too_wide:?}");
