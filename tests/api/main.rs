@@ -6,6 +6,7 @@ mod accounts_sessions;
 mod architecture;
 mod audit;
 mod auth_tokens;
+mod browser;
 mod callbacks;
 mod cli;
 mod demo;
