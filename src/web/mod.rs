@@ -4,6 +4,7 @@
 mod assets;
 mod check;
 pub mod i18n;
+mod portal;
 mod registry;
 mod render;
 // The account and portal pages (landing next) are its users; until then parts are unused.
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/check/{code}", read().to(check::result))
         .route("/verify", read().to(verify::form))
         .route("/verify", web::post().to(verify::submit))
+        .configure(portal::configure)
         .route("/assets/{name}", read().to(assets::serve));
 }
 
