@@ -23,6 +23,8 @@ mod migrations;
 mod oauth;
 mod openapi;
 mod pages;
+mod pages_apply;
+mod pages_portal;
 mod pages_verify;
 mod policy_table;
 mod pool;

@@ -64,6 +64,14 @@ async fn enter(req: &HttpRequest, state: &AppState) -> Result<(SignedIn, Chrome)
     Ok((signed, Chrome::new(req)))
 }
 
+/// After a form, the language switch leads to the page the form belongs to (`page`),
+/// not to the address the form was posted to.
+fn switch_to(c: &mut Chrome, req: &HttpRequest, page: &str) {
+    if req.method() == actix_web::http::Method::POST {
+        c.switch_href = format!("{page}?lang={}", c.lang.other().tag());
+    }
+}
+
 fn holder(signed: &SignedIn) -> Holder {
     Holder {
         id: signed.holder_id.clone(),

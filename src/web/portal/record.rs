@@ -67,10 +67,11 @@ struct Extra {
 }
 
 async fn show(req: &HttpRequest, state: &AppState, id: String, extra: Extra) -> HttpResponse {
-    let (signed, c) = match super::enter(req, state).await {
+    let (signed, mut c) = match super::enter(req, state).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    super::switch_to(&mut c, req, &format!("/portal/records/{id}"));
     let holder_id = signed.holder_id.clone();
     let found = async {
         let row = records::record(state, holder_id.clone(), id.clone()).await?;

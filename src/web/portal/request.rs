@@ -43,10 +43,11 @@ async fn show(
     submitted: bool,
     error: Option<ApiError>,
 ) -> HttpResponse {
-    let (signed, c) = match super::enter(req, state).await {
+    let (signed, mut c) = match super::enter(req, state).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    super::switch_to(&mut c, req, &format!("/portal/requests/{id}"));
     let r = match requests::one(state, signed.holder_id.clone(), id).await {
         Ok(r) => r,
         Err(e) if e.status == StatusCode::NOT_FOUND => return not_found(req),
