@@ -37,7 +37,7 @@ fn draft(body: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-fn form<'a>(pairs: &'a [(String, String)]) -> Vec<(&'a str, &'a str)> {
+fn form(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
