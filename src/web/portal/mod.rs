@@ -83,6 +83,26 @@ fn allowed(req: &HttpRequest, state: &AppState, signed: &SignedIn, given: &str) 
     session::form_allowed(req, state, &signed.csrf, given)
 }
 
+/// A form that carries the session's token.
+pub trait WithCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// The signed-in holder, the chrome and the posted form, once its Origin and token hold;
+/// else the response to send instead (login, or the 403 page).
+async fn posted<T: DeserializeOwned + Default + WithCsrf>(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<(SignedIn, Chrome, T), HttpResponse> {
+    let (signed, c) = enter(req, state).await?;
+    let form: T = read_form(payload).await.unwrap_or_default();
+    if !allowed(req, state, &signed, form.csrf()) {
+        return Err(refused(&c));
+    }
+    Ok((signed, c, form))
+}
+
 /// A form without the session's token (or from another site): a clear 403, nothing changed.
 fn refused(c: &Chrome) -> HttpResponse {
     c.respond(

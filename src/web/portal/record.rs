@@ -157,6 +157,12 @@ struct CodeForm {
     code_hash: String,
 }
 
+impl super::WithCsrf for CodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// Makes a share code with the API's operation and shows it, this once.
 pub async fn create_code(
     req: HttpRequest,
@@ -164,14 +170,10 @@ pub async fn create_code(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let (signed, c) = match super::enter(&req, &state).await {
-        Ok(entered) => entered,
+    let (signed, c, form) = match super::posted::<CodeForm>(&req, &state, payload).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let form: CodeForm = super::read_form(payload).await.unwrap_or_default();
-    if !super::allowed(&req, &state, &signed, &form.csrf) {
-        return super::refused(&c);
-    }
     let id = id.into_inner();
     let typed = form.expires_in_days.trim().to_owned();
     // Not a whole number is out of range too: the operation decides what the range is.
@@ -203,14 +205,10 @@ pub async fn revoke_code(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let (signed, c) = match super::enter(&req, &state).await {
-        Ok(entered) => entered,
+    let (signed, c, form) = match super::posted::<CodeForm>(&req, &state, payload).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let form: CodeForm = super::read_form(payload).await.unwrap_or_default();
-    if !super::allowed(&req, &state, &signed, &form.csrf) {
-        return super::refused(&c);
-    }
     let id = id.into_inner();
     let revoked =
         records::delete_share_code(&state, super::holder(&signed), form.code_hash.clone()).await;

@@ -108,6 +108,12 @@ struct Csrf {
     csrf: String,
 }
 
+impl super::WithCsrf for Csrf {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// Withdraws the request: the API's withdraw operation, then back to the request.
 pub async fn withdraw(
     req: HttpRequest,
@@ -115,14 +121,10 @@ pub async fn withdraw(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let (signed, c) = match super::enter(&req, &state).await {
-        Ok(entered) => entered,
+    let (signed, c, _form) = match super::posted::<Csrf>(&req, &state, payload).await {
+        Ok(posted) => posted,
         Err(response) => return response,
     };
-    let form: Csrf = super::read_form(payload).await.unwrap_or_default();
-    if !super::allowed(&req, &state, &signed, &form.csrf) {
-        return super::refused(&c);
-    }
     let id = id.into_inner();
     match requests::withdraw(&state, super::holder(&signed), id.clone()).await {
         Ok(view) => super::see_other(&format!("/portal/requests/{}", view.id)),
