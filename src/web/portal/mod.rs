@@ -187,3 +187,43 @@ async fn qualification_name(state: &AppState, c: &Chrome, id_or_code: &str) -> S
         Err(_) => id_or_code.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::i18n::Lang;
+    use crate::domain::request_state::RequestState;
+
+    /// The keys the portal builds from codes (not found by the scan for `t("…")`).
+    #[test]
+    fn every_key_the_portal_builds_exists_in_both_languages() {
+        let mut keys = Vec::new();
+        for s in RequestState::ALL {
+            keys.push(super::state_key(s));
+            keys.push(format!("{}-next", super::state_key(s)));
+        }
+        for f in [
+            "certificate_number",
+            "name_on_certificate",
+            "issued_on",
+            "expires_on",
+            "applying_from",
+            "note",
+            "evidence",
+            "expires_in_days",
+        ] {
+            keys.push(format!("portal-label-{f}"));
+            keys.push(format!("portal-hint-{f}"));
+            keys.push(format!("portal-field-{f}"));
+        }
+        for via in ["id", "share_code", "search", "eligibility"] {
+            keys.push(format!("portal-via-{via}"));
+        }
+        keys.push("portal-field-qualification_id".into());
+        keys.push("portal-problem-email_unverified".into());
+        for lang in [Lang::Zh, Lang::En] {
+            for key in &keys {
+                assert!(lang.strings().has(key), "{key} missing in {}", lang.tag());
+            }
+        }
+    }
+}
