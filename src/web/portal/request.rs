@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::super::render::{date, not_found, Chrome};
 use crate::app::AppState;
+use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
 use crate::requests::holder_ops as requests;
 use crate::requests::types::RequestView;
@@ -26,6 +27,8 @@ struct Page<'a> {
     r: RequestView,
     qualification: String,
     state: String,
+    /// The colour of the state: in progress, confirmed, or ended without a record.
+    class: &'static str,
     next: String,
     issued_on: String,
     expires_on: Option<String>,
@@ -72,6 +75,11 @@ async fn show(
     let page = Page {
         qualification: super::qualification_name(state, &c, &r.qualification_code).await,
         state: c.t(&super::state_key(r.state)),
+        class: match r.state {
+            s if s.is_open() => "warn",
+            RequestState::Confirmed | RequestState::Issued => "good",
+            _ => "bad",
+        },
         next: c.t(&format!("{}-next", super::state_key(r.state))),
         issued_on: date(c.lang, &r.issued_on.to_string()),
         expires_on: r.expires_on.map(|d| date(c.lang, &d.to_string())),
