@@ -167,6 +167,8 @@ async fn bad_certificate_details_are_named_in_an_error_summary_in_both_languages
             "issued_on" => *v = "2999-01-01".into(),
             "expires_on" => *v = "2000-01-01".into(),
             "applying_from" => *v = "ZZZ".into(),
+            // Shown back in the form, escaped (assert_portal_page finds no `<script`).
+            "name_on_certificate" => *v = "<script>alert(1)</script>".into(),
             _ => {}
         }
     }
