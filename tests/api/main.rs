@@ -28,6 +28,7 @@ mod pages_portal;
 mod pages_verify;
 mod policy_table;
 mod pool;
+mod portal_helpers;
 mod prebuilt;
 mod record_reads;
 mod records;

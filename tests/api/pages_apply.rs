@@ -5,7 +5,7 @@ use certverify::db::schema::{evidence, verification_requests};
 use certverify::sim::Mode;
 use diesel::prelude::*;
 
-use crate::pages_portal::{assert_portal_page, hidden, sign_in, Browser};
+use crate::portal_helpers::{assert_portal_page, hidden, sign_in, Browser};
 use crate::requests_helpers::world;
 
 const NEW: &str = "/portal/requests/new?lang=en";
