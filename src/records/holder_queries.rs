@@ -84,24 +84,24 @@ pub fn create_share_code(
     Ok(Some((code, expires_at)))
 }
 
-/// Withdraws one of the holder's live codes, with its audit row; false when there is no
-/// such code (never made, someone else's, or already deleted).
+/// Withdraws one of the holder's live codes (by the code's hash), with its audit row; false
+/// when there is no such code (never made, someone else's, or already deleted).
 pub fn delete_share_code(
     conn: &mut DbConnection,
     holder: &Holder,
-    code: &ShareCode,
+    code_hash: &str,
 ) -> QueryResult<bool> {
-    let record_id: Option<String> = share_codes::table
-        .filter(share_codes::code_hash.eq(&code.hash))
+    let found: Option<(String, String)> = share_codes::table
+        .filter(share_codes::code_hash.eq(code_hash))
         .filter(share_codes::holder_id.eq(&holder.id))
         .filter(share_codes::deleted_at.is_null())
-        .select(share_codes::record_id)
+        .select((share_codes::record_id, share_codes::hint))
         .first(conn)
         .optional()?;
-    let Some(record_id) = record_id else {
+    let Some((record_id, hint)) = found else {
         return Ok(false);
     };
-    diesel::update(share_codes::table.find(&code.hash))
+    diesel::update(share_codes::table.find(code_hash))
         .set(share_codes::deleted_at.eq(chrono::Utc::now().naive_utc()))
         .execute(conn)?;
     audit::append(
@@ -110,10 +110,36 @@ pub fn delete_share_code(
             actor: &format!("holder:{}", holder.id),
             action: "share_code.deleted",
             subject: Some(&record_id),
-            details: json!({"hint": code.hint}),
+            details: json!({"hint": hint}),
         },
     )?;
     Ok(true)
+}
+
+/// A live share code as its holder sees it later: never the code, only its hint.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = share_codes)]
+pub struct LiveCode {
+    pub code_hash: String,
+    pub hint: String,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// The holder's codes for one record that still work, newest first.
+pub fn live_codes(
+    conn: &mut DbConnection,
+    holder_id: &str,
+    record_id: &str,
+) -> QueryResult<Vec<LiveCode>> {
+    share_codes::table
+        .filter(share_codes::holder_id.eq(holder_id))
+        .filter(share_codes::record_id.eq(record_id))
+        .filter(share_codes::deleted_at.is_null())
+        .filter(share_codes::expires_at.gt(chrono::Utc::now().naive_utc()))
+        .order(share_codes::created_at.desc())
+        .select(LiveCode::as_select())
+        .load(conn)
 }
 
 /// The record a live code opens for anyone, with the `share_code.checked` audit row.

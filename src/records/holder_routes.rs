@@ -5,17 +5,17 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::holder_queries::{self as hq, AccessRow};
+use super::holder_ops;
+use super::holder_queries::AccessRow;
 use super::share_code::ShareCode;
 use super::types::{AccessVia, RecordView};
 use crate::app::AppState;
 use crate::auth::Holder;
-use crate::db::{self, write_transaction};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::page::ListParams;
 use crate::page::Page;
 
-pub const MAX_SHARE_DAYS: i64 = 180;
+pub use super::holder_ops::MAX_SHARE_DAYS;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(my_records)
@@ -45,17 +45,7 @@ pub async fn my_records(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
-    let cursor = params.cursor.clone();
-    let rows = db::run_retrying(&state.pool, move |conn| {
-        Ok(hq::list_for_holder(
-            conn,
-            &holder.id,
-            cursor.as_deref(),
-            limit + 1,
-        )?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::bad_request("invalid_query", "Unknown cursor."))?;
+    let rows = holder_ops::records(&state, holder.id, params.cursor.clone(), limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id.clone(), |r| r.view())))
 }
 
@@ -90,22 +80,9 @@ pub async fn create_share_code(
     id: web::Path<String>,
     body: web::Json<CreateShareCode>,
 ) -> Result<HttpResponse, ApiError> {
-    let days = body.expires_in_days;
-    if !(1..=MAX_SHARE_DAYS).contains(&days) {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "expires_in_days",
-            "out_of_range",
-            format!("1 to {MAX_SHARE_DAYS} days."),
-        )]));
-    }
-    let (code, expires_at) = db::run(&state.pool, move |conn| {
-        write_transaction(conn, |conn| {
-            Ok::<_, ApiError>(hq::create_share_code(conn, &holder, &id, days)?)
-        })
-    })
-    .await?
-    // Another holder's record is as absent as one that never existed.
-    .ok_or_else(|| ApiError::not_found("No such record."))?;
+    let (code, expires_at) =
+        holder_ops::create_share_code(&state, holder, id.into_inner(), body.expires_in_days)
+            .await?;
     Ok(HttpResponse::Created().json(ShareCodeCreated {
         code: code.display,
         expires_at,
@@ -124,17 +101,8 @@ pub async fn delete_share_code(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code = parse_code(&code)?;
-    let deleted = db::run(&state.pool, move |conn| {
-        write_transaction(conn, |conn| {
-            Ok::<_, ApiError>(hq::delete_share_code(conn, &holder, &code)?)
-        })
-    })
-    .await?;
-    if deleted {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::not_found("No such share code."))
-    }
+    holder_ops::delete_share_code(&state, holder, code.hash).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// One agency read of one of the holder's records.
@@ -177,15 +145,6 @@ pub async fn access_log(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.checked_limit()?;
-    let cursor = params.cursor.clone();
-    let rows = db::run_retrying(&state.pool, move |conn| {
-        Ok(hq::access_log(
-            conn,
-            &holder.id,
-            cursor.as_deref(),
-            limit + 1,
-        )?)
-    })
-    .await?;
+    let rows = holder_ops::access_log(&state, holder.id, params.cursor.clone(), limit + 1).await?;
     Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id.clone(), AccessItem::from)))
 }

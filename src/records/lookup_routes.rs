@@ -49,7 +49,8 @@ pub struct CheckedQualification {
 }
 
 impl ShareCodeCheck {
-    fn of(row: &RecordRow) -> Self {
+    /// What a record's credential says, with its live status.
+    pub fn of(row: &RecordRow) -> Self {
         let credential = row.credential_value();
         let subject = &credential["credentialSubject"];
         let q = &subject["qualification"];

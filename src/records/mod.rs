@@ -5,6 +5,7 @@ pub mod access_writer;
 pub mod admin_routes;
 pub mod credential;
 pub mod did;
+pub mod holder_ops;
 mod holder_queries;
 pub mod holder_routes;
 pub mod issue;

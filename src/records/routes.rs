@@ -92,11 +92,7 @@ pub fn respond(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(jose::VC_JWT_MEDIA_TYPE));
     if wants_jwt {
-        let jwt = jose::encode(
-            &row.credential_value(),
-            &state.keys,
-            &did::did_web(&state.public_url),
-        )?;
+        let jwt = jwt_of(state, row)?;
         return Ok(HttpResponse::Ok()
             .content_type(jose::VC_JWT_MEDIA_TYPE)
             .insert_header((header::VARY, "Accept"))
@@ -105,6 +101,15 @@ pub fn respond(
     Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "Accept"))
         .json(row.view()))
+}
+
+/// The record as a VC-JOSE compact JWS (`application/vc+jwt`), signed with the active key.
+pub fn jwt_of(state: &AppState, row: &RecordRow) -> Result<String, ApiError> {
+    jose::encode(
+        &row.credential_value(),
+        &state.keys,
+        &did::did_web(&state.public_url),
+    )
 }
 
 /// A Bitstring Status List credential (revocation or suspension), signed like records.

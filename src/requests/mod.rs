@@ -1,5 +1,6 @@
 //! Verification requests: holders apply, follow, withdraw; admins review.
 
+pub mod holder_ops;
 mod issuing;
 mod opening;
 mod queries;

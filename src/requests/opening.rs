@@ -40,8 +40,8 @@ pub fn draft(
         outcome: None,
         verification_method: None,
         certificate_facts: None,
-        evidence_sha256: None,
-        evidence_type: None,
+        evidence_sha256: new.evidence.as_ref().map(|e| e.sha256.clone()),
+        evidence_type: new.evidence.as_ref().map(|e| e.content_type.clone()),
         first_sent_at: None,
         last_request_jti: None,
         decided_by: None,
@@ -79,7 +79,8 @@ pub fn insert(
                 .sql(
                     ", r AS (INSERT INTO verification_requests (id, holder_id, qualification_id, \
                    issuing_body_id, certificate_number, name_on_certificate, issued_on, expires_on, \
-                   applying_from, note, state, open_key, created_at, updated_at) SELECT ",
+                   applying_from, note, evidence_sha256, evidence_type, state, open_key, created_at, \
+                   updated_at) SELECT ",
                 )
                 .param::<Text, _>(row.id.clone())
                 .sql(", ")
@@ -100,6 +101,10 @@ pub fn insert(
                 .param::<Text, _>(row.applying_from.clone())
                 .sql(", ")
                 .param::<Nullable<Text>, _>(row.note.clone())
+                .sql(", ")
+                .param::<Nullable<Text>, _>(row.evidence_sha256.clone())
+                .sql(", ")
+                .param::<Nullable<Text>, _>(row.evidence_type.clone())
                 .sql(", ")
                 .param::<Text, _>(submitted.as_str())
                 .sql(", ")
@@ -152,6 +157,8 @@ pub fn insert(
                     verification_requests::expires_on.eq(row.expires_on),
                     verification_requests::applying_from.eq(&row.applying_from),
                     verification_requests::note.eq(&row.note),
+                    verification_requests::evidence_sha256.eq(&row.evidence_sha256),
+                    verification_requests::evidence_type.eq(&row.evidence_type),
                     verification_requests::state.eq(submitted.as_str()),
                     verification_requests::open_key.eq(&key),
                     verification_requests::created_at.eq(at),

@@ -38,6 +38,9 @@ pub struct NewRequest {
     pub expires_on: Option<NaiveDate>,
     pub applying_from: String,
     pub note: Option<String>,
+    /// Evidence stored before the request, attached as it opens (the apply pages); the API
+    /// attaches evidence to an open request instead.
+    pub evidence: Option<Evidence>,
 }
 
 fn date(value: &str) -> Option<NaiveDate> {
@@ -133,6 +136,7 @@ impl CreateRequest {
                 expires_on,
                 applying_from,
                 note,
+                evidence: None,
             }),
             _ => Err(errors),
         }

@@ -5,10 +5,9 @@ mod account;
 mod assets;
 mod check;
 pub mod i18n;
+mod portal;
 mod registry;
 mod render;
-// The account and portal pages (landing next) are its users; until then parts are unused.
-#[allow(dead_code)]
 mod session;
 mod start;
 mod verify;
@@ -27,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/check/{code}", read().to(check::result))
         .route("/verify", read().to(verify::form))
         .route("/verify", web::post().to(verify::submit))
+        .configure(portal::configure)
         .route("/assets/{name}", read().to(assets::serve));
     account::configure(cfg);
 }
