@@ -96,7 +96,13 @@ async fn posted<T: DeserializeOwned + Default + WithCsrf>(
     payload: web::Payload,
 ) -> Result<(SignedIn, Chrome, T), HttpResponse> {
     let (signed, c) = enter(req, state).await?;
-    let form: T = read_form(payload).await.unwrap_or_default();
+    // A form that cannot be read is said so, not taken for a forged one.
+    let Some(form) = read_form::<T>(payload).await else {
+        return Err(c.respond(
+            StatusCode::BAD_REQUEST,
+            &Message::new(&c, "account-bad-form-title", "account-bad-form-text"),
+        ));
+    };
     if !allowed(req, state, &signed, form.csrf()) {
         return Err(refused(&c));
     }

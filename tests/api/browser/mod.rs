@@ -22,6 +22,7 @@
 //! `b.screenshot(name)` where a picture helps; a second `Browser` is the anonymous one.
 
 mod axe;
+mod journey;
 mod pages;
 
 use std::net::TcpListener;
@@ -297,6 +298,17 @@ impl Browser {
     /// The visible text of the page.
     pub async fn text(&self) -> String {
         self.find("body").await.text().await.unwrap()
+    }
+
+    /// The browser's cookies for this site as a `Cookie` header, so a test can fetch what
+    /// the browser would download (a PDF, a record file) with the same session.
+    pub async fn cookie_header(&self) -> String {
+        let cookies = self.driver().get_all_cookies().await.unwrap();
+        cookies
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub async fn script(&self, js: &str) -> Value {
