@@ -90,7 +90,20 @@ pub async fn create_share_code(
     id: web::Path<String>,
     body: web::Json<CreateShareCode>,
 ) -> Result<HttpResponse, ApiError> {
-    let days = body.expires_in_days;
+    let created =
+        create_share_code_for(&state, holder, id.into_inner(), body.expires_in_days).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// A new share code for one of `holder`'s records, valid `days` days (1 to 180), with its
+/// audit row: the one operation behind `POST /v1/records/{id}/share-codes` and the code
+/// printed on the PDF report. Another holder's record is a 404, as if it did not exist.
+pub async fn create_share_code_for(
+    state: &AppState,
+    holder: Holder,
+    id: String,
+    days: i64,
+) -> Result<ShareCodeCreated, ApiError> {
     if !(1..=MAX_SHARE_DAYS).contains(&days) {
         return Err(ApiError::validation(vec![FieldError::new(
             "expires_in_days",
@@ -106,11 +119,11 @@ pub async fn create_share_code(
     .await?
     // Another holder's record is as absent as one that never existed.
     .ok_or_else(|| ApiError::not_found("No such record."))?;
-    Ok(HttpResponse::Created().json(ShareCodeCreated {
+    Ok(ShareCodeCreated {
         code: code.display,
         expires_at,
         hint: code.hint,
-    }))
+    })
 }
 
 /// Withdraw one of the caller's share codes; it stops working at once.

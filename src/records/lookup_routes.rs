@@ -49,7 +49,9 @@ pub struct CheckedQualification {
 }
 
 impl ShareCodeCheck {
-    fn of(row: &RecordRow) -> Self {
+    /// What the record's credential says, with its live status: also what the PDF
+    /// report prints.
+    pub fn of(row: &RecordRow) -> Self {
         let credential = row.credential_value();
         let subject = &credential["credentialSubject"];
         let q = &subject["qualification"];

@@ -6,6 +6,7 @@ mod check;
 pub mod i18n;
 mod registry;
 mod render;
+mod report;
 // The account and portal pages (landing next) are its users; until then parts are unused.
 #[allow(dead_code)]
 mod session;
@@ -18,6 +19,7 @@ use crate::problems::{self, RouteTable};
 
 /// Mounts every page; `startup` calls it beside the API's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    report::configure(cfg);
     cfg.route("/", read().to(start::page))
         .route("/registry", read().to(registry::search))
         .route("/registry/{id}", read().to(registry::detail))

@@ -23,6 +23,7 @@ mod migrations;
 mod oauth;
 mod openapi;
 mod pages;
+mod pages_report;
 mod pages_verify;
 mod policy_table;
 mod pool;

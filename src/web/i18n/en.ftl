@@ -140,3 +140,27 @@ verify-not-ours = Not issued by this platform
 verify-not-ours-detail = Its issuer or its status list is not this platform, so it cannot be checked here.
 verify-invalid = Not valid
 verify-unusable = Not a record
+
+# pdf report
+report-title = Qualification record report
+report-record-id = Record ID
+report-holder = Holder
+report-qualification = Qualification
+report-body = Issuing body
+report-categories = Categories
+report-valid-from = Valid from
+report-valid-until = Valid until
+report-status = Status when printed
+report-printed-at = Printed at
+report-status-valid = Valid
+report-status-suspended = Suspended
+report-status-revoked = Revoked
+report-status-expired = Expired
+report-check-how = Scan the QR code, or enter the share code at { $check }, to see this record's status now.
+report-code = Share code, printed once on this report only
+report-code-expires = The code works until
+report-not-the-record = This PDF does not stand in for the signed record. It only shows what the record said when it was printed: check the signed record file at { $verify }, or the share code at { $check }.
+report-days-title = Choose how long the code works
+report-days-text = The share code on the report works for 1 to 180 days. Go back to the record and enter a whole number of days from 1 to 180.
+report-forbidden-title = This form has expired
+report-forbidden-text = The form was not sent from this site or is out of date, so nothing was made. Go back to the record, reload the page and try again.

@@ -140,3 +140,27 @@ verify-not-ours = 非本平台出具
 verify-not-ours-detail = 其签发方或状态列表不属于本平台，无法在此核验。
 verify-invalid = 无效
 verify-unusable = 不是记录
+
+# pdf report
+report-title = 资格记录报告
+report-record-id = 记录编号
+report-holder = 持证人
+report-qualification = 资格
+report-body = 颁发机构
+report-categories = 类别
+report-valid-from = 有效期起
+report-valid-until = 有效期至
+report-status = 打印时的状态
+report-printed-at = 打印时间
+report-status-valid = 有效
+report-status-suspended = 已暂停
+report-status-revoked = 已撤销
+report-status-expired = 已过期
+report-check-how = 扫描二维码，或在 { $check } 输入核验码，可查看本记录当前的状态。
+report-code = 核验码（仅在本报告上打印一次）
+report-code-expires = 核验码有效至
+report-not-the-record = 本 PDF 不能代替已签名的记录，只显示打印时记录的内容：请在 { $verify } 核验已签名的记录文件，或在 { $check } 核验核验码。
+report-days-title = 请选择核验码的有效天数
+report-days-text = 报告上的核验码有效期为 1 至 180 天。请返回记录页面，输入 1 至 180 之间的整数天数。
+report-forbidden-title = 此表单已失效
+report-forbidden-text = 表单不是从本网站提交的，或已过期，因此没有生成任何内容。请返回记录页面，刷新后重试。
