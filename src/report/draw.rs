@@ -120,14 +120,17 @@ pub fn page(data: &ReportData) -> Result<Vec<u8>, ReportError> {
     if let (Some(check), Some((width, modules))) = (&data.check, qr) {
         let top = y + 22.0;
         pen.qr(LEFT, top, width, &modules);
-        let mut below = top + QR_SIZE + 18.0;
+        let column = QR_SIZE + 20.0;
+        let mut below = top + QR_SIZE + 2.0;
+        below = pen.paragraph(LEFT, below, column, 8.5, INK, &l.code.zh);
+        below = pen.paragraph(LEFT, below, column, 8.0, MUTED, &l.code.en) + 17.0;
         pen.text(LEFT, below, 13.0, INK, &check.code);
         below += 14.0;
         for line in [
             format!("{} {}", l.code_expires.zh, check.expires.zh),
             format!("{} {}", l.code_expires.en, check.expires.en),
         ] {
-            for part in pen.metrics.wrap(&line, 8.5, QR_SIZE + 20.0) {
+            for part in pen.metrics.wrap(&line, 8.5, column) {
                 pen.text(LEFT, below, 8.5, MUTED, &part);
                 below += 11.0;
             }
@@ -136,8 +139,6 @@ pub fn page(data: &ReportData) -> Result<Vec<u8>, ReportError> {
         let mut side = top + 12.0;
         side = pen.paragraph(x, side, RIGHT - x, 10.5, INK, &l.check_how.zh) + 4.0;
         side = pen.paragraph(x, side, RIGHT - x, 9.5, MUTED, &l.check_how.en) + 8.0;
-        side = pen.paragraph(x, side, RIGHT - x, 9.0, INK, &l.code.zh);
-        side = pen.paragraph(x, side, RIGHT - x, 9.0, MUTED, &l.code.en) + 4.0;
         side = pen.paragraph(x, side, RIGHT - x, 9.0, INK, &check.url);
         y = below.max(side);
     }

@@ -9,13 +9,13 @@ pub fn sample() -> ReportData {
     let both = |zh: &str, en: &str| Both::new(zh, en);
     ReportData {
         labels: Labels {
-            title: both("资格核验报告", "Qualification verification report"),
+            title: both("资格记录报告", "Qualification record report"),
             record_id: both("记录编号", "Record ID"),
             holder: both("持证人", "Holder"),
             qualification: both("资格", "Qualification"),
             body: both("颁发机构", "Issuing body"),
             categories: both("类别", "Categories"),
-            valid_from: both("有效期自", "Valid from"),
+            valid_from: both("有效期起", "Valid from"),
             valid_until: both("有效期至", "Valid until"),
             status: both("打印时的状态", "Status when printed"),
             printed_at: both("打印时间", "Printed at"),
