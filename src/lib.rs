@@ -23,6 +23,7 @@ pub mod policy;
 pub mod problems;
 pub mod records;
 pub mod registry;
+pub mod report;
 pub mod requests;
 pub mod sim;
 pub mod startup;

@@ -84,6 +84,16 @@ pub fn create_share_code(
     Ok(Some((code, expires_at)))
 }
 
+/// One of the holder's records; None for a record that is not theirs or does not exist
+/// (the two look alike to the holder).
+pub fn find_for_holder(
+    conn: &mut DbConnection,
+    holder: &Holder,
+    record_id: &str,
+) -> QueryResult<Option<RecordRow>> {
+    Ok(queries::find(conn, record_id)?.filter(|r| r.holder_id == holder.id))
+}
+
 /// Withdraws one of the holder's live codes (by the code's hash), with its audit row; false
 /// when there is no such code (never made, someone else's, or already deleted).
 pub fn delete_share_code(

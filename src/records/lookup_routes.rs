@@ -49,7 +49,8 @@ pub struct CheckedQualification {
 }
 
 impl ShareCodeCheck {
-    /// What a record's credential says, with its live status.
+    /// What the record's credential says, with its live status: also what the PDF
+    /// report prints.
     pub fn of(row: &RecordRow) -> Self {
         let credential = row.credential_value();
         let subject = &credential["credentialSubject"];

@@ -26,6 +26,7 @@ pub mod types;
 pub mod verify_cli;
 pub mod verify_platform;
 
+pub use holder_queries::find_for_holder;
 pub use queries::{find, find_by_request, find_by_share_code, log_access, RecordRow};
 
 use crate::app::AppState;

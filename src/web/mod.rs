@@ -8,6 +8,7 @@ pub mod i18n;
 mod portal;
 mod registry;
 mod render;
+mod report;
 mod session;
 mod start;
 mod verify;
@@ -18,6 +19,7 @@ use crate::problems::{self, RouteTable};
 
 /// Mounts every page; `startup` calls it beside the API's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    report::configure(cfg);
     cfg.route("/", read().to(start::page))
         .route("/registry", read().to(registry::search))
         .route("/registry/{id}", read().to(registry::detail))

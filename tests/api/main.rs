@@ -30,6 +30,7 @@ mod pages_accounts_helpers;
 mod pages_accounts_reset;
 mod pages_apply;
 mod pages_portal;
+mod pages_report;
 mod pages_verify;
 mod policy_table;
 mod pool;
