@@ -205,8 +205,9 @@ async fn journey(lang: &str) {
     );
     anon.assert_accessible(&format!("verify verdict {lang}"))
         .await;
+    // The file is the holder's record read ({id, status, credential}); change the signed part.
     let mut tampered = credential.clone();
-    tampered["credentialSubject"]["name"] = "Someone Else".into();
+    tampered["credential"]["credentialSubject"]["name"] = "Someone Else".into();
     anon.fill("#record", &tampered.to_string()).await;
     anon.click_and_wait("form[action='/verify'] button[type=submit]")
         .await;
