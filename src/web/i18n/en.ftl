@@ -395,3 +395,6 @@ report-days-title = Choose how long the code works
 report-days-text = The share code on the report works for 1 to 180 days. Go back to the record and enter a whole number of days from 1 to 180.
 report-forbidden-title = This form has expired
 report-forbidden-text = The form was not sent from this site or is out of date, so nothing was made. Go back to the record, reload the page and try again.
+
+# portal: logout
+portal-logout = Log out

@@ -395,3 +395,6 @@ report-days-title = 请选择核验码的有效天数
 report-days-text = 报告上的核验码有效期为 1 至 180 天。请返回记录页面，输入 1 至 180 之间的整数天数。
 report-forbidden-title = 此表单已失效
 report-forbidden-text = 表单不是从本网站提交的，或已过期，因此没有生成任何内容。请返回记录页面，刷新后重试。
+
+# portal: logout
+portal-logout = 退出登录

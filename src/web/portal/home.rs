@@ -42,6 +42,8 @@ pub struct AccessLine {
 #[template(path = "portal_home.html")]
 struct Page<'a> {
     c: &'a Chrome,
+    /// For the logout form.
+    csrf: String,
     unverified: bool,
     requests: Vec<RequestLine>,
     records: Vec<RecordLine>,
@@ -85,6 +87,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let access = log.into_iter().map(|a| access_line(&c, a)).collect();
     let page = Page {
         c: &c,
+        csrf: signed.csrf.clone(),
         unverified,
         requests: request_lines,
         records,

@@ -163,6 +163,13 @@ async fn journey(lang: &str) {
         .unwrap();
     assert_eq!(file.status(), 200);
     let credential: Value = file.json().await.unwrap();
+
+    // Log out from the portal: the portal then asks to log in again.
+    b.open(&at("/portal")).await;
+    b.click_and_wait("form[action='/account/logout'] button[type=submit]")
+        .await;
+    b.open(&at("/portal")).await;
+    assert!(b.url().await.contains("/account/login"), "{}", b.url().await);
     b.close().await;
 
     // Someone else, in a fresh browser with nothing of the holder's.
