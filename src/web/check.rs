@@ -10,7 +10,6 @@ use super::render::{date, Chrome, Message};
 use crate::app::AppState;
 use crate::db;
 use crate::records::lookup_routes::{check_share_code_for, ShareCodeCheck};
-use crate::records::types::RecordStatus;
 
 #[derive(Template)]
 #[template(path = "check.html")]
@@ -90,19 +89,9 @@ pub async fn result(
         let b = d.qualification.issuing_body;
         c.pick(&b.name_en, b.name_zh.as_deref()).to_owned()
     });
-    let (status_key, status_class) = match check.status {
-        RecordStatus::Valid => ("status-valid", "good"),
-        RecordStatus::Suspended => ("status-suspended", "warn"),
-        RecordStatus::Revoked => ("status-revoked", "bad"),
-        RecordStatus::Expired => ("status-expired", "bad"),
-    };
+    let (status_key, status_class) = super::render::record_status(check.status);
     let q = &check.qualification;
-    let qualification = c.pick(&q.name, q.name_zh.as_deref()).to_owned();
-    let qualification_other = if qualification == q.name {
-        q.name_zh.clone().filter(|n| !n.is_empty())
-    } else {
-        Some(q.name.clone())
-    };
+    let (qualification, qualification_other) = c.names(&q.name, q.name_zh.as_deref());
     let page = Result {
         status_text: c.t(status_key),
         status_class,

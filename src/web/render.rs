@@ -68,6 +68,18 @@ impl Chrome {
         self.strings.fill(key, args)
     }
 
+    /// A name in the page's language, and the other language's beside it when there is one
+    /// that differs (qualification names on the record and check pages).
+    pub fn names(&self, en: &str, zh: Option<&str>) -> (String, Option<String>) {
+        let first = self.pick(en, zh).to_owned();
+        let other = if first == en {
+            zh.filter(|n| !n.is_empty()).map(str::to_owned)
+        } else {
+            Some(en.to_owned())
+        };
+        (first, other)
+    }
+
     /// The Chinese name where the page is Chinese and one exists, else the English one.
     pub fn pick<'a>(&self, en: &'a str, zh: Option<&'a str>) -> &'a str {
         match (self.lang, zh) {
@@ -160,6 +172,18 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
         StatusCode::NOT_FOUND,
         &Message::new(&c, "notfound-title", "notfound-text"),
     )
+}
+
+/// A record's status in words (its translation key) and its tone (the CSS class), alike on
+/// every page that shows one.
+pub fn record_status(status: crate::records::types::RecordStatus) -> (&'static str, &'static str) {
+    use crate::records::types::RecordStatus;
+    match status {
+        RecordStatus::Valid => ("status-valid", "good"),
+        RecordStatus::Suspended => ("status-suspended", "warn"),
+        RecordStatus::Revoked => ("status-revoked", "bad"),
+        RecordStatus::Expired => ("status-expired", "bad"),
+    }
 }
 
 /// The translation key of a policy service's title: Fluent keys have no dots.

@@ -14,13 +14,13 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 
+use super::render::record_status;
 use super::render::{Chrome, Message};
 use super::session::{self, SignedIn};
 use crate::app::AppState;
 use crate::auth::Holder;
 use crate::domain::request_state::RequestState;
 use crate::error::ApiError;
-use crate::records::types::RecordStatus;
 
 /// The most a plain (not file-carrying) portal form may be.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -138,16 +138,6 @@ async fn read_form<T: DeserializeOwned>(payload: web::Payload) -> Option<T> {
 /// A request's state in words (`portal-state-…`).
 fn state_key(state: RequestState) -> String {
     format!("portal-state-{}", state.as_str())
-}
-
-/// A record's status in words, and the class that colours it.
-fn record_status(status: RecordStatus) -> (&'static str, &'static str) {
-    match status {
-        RecordStatus::Valid => ("status-valid", "good"),
-        RecordStatus::Suspended => ("status-suspended", "warn"),
-        RecordStatus::Revoked => ("status-revoked", "bad"),
-        RecordStatus::Expired => ("status-expired", "bad"),
-    }
 }
 
 /// An operation's problem in words: its code's message (`portal-problem-…`) where one

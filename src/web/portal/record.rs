@@ -98,12 +98,7 @@ async fn show(req: &HttpRequest, state: &AppState, id: String, extra: Extra) -> 
     });
     let (status, class) = super::record_status(check.status);
     let q = &check.qualification;
-    let qualification = c.pick(&q.name, q.name_zh.as_deref()).to_owned();
-    let qualification_other = if qualification == q.name {
-        q.name_zh.clone().filter(|n| !n.is_empty())
-    } else {
-        Some(q.name.clone())
-    };
+    let (qualification, qualification_other) = c.names(&q.name, q.name_zh.as_deref());
     let page = Page {
         csrf: signed.csrf,
         status: c.t(status),

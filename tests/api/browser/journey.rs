@@ -169,7 +169,11 @@ async fn journey(lang: &str) {
     b.click_and_wait("form[action='/account/logout'] button[type=submit]")
         .await;
     b.open(&at("/portal")).await;
-    assert!(b.url().await.contains("/account/login"), "{}", b.url().await);
+    assert!(
+        b.url().await.contains("/account/login"),
+        "{}",
+        b.url().await
+    );
     b.close().await;
 
     // Someone else, in a fresh browser with nothing of the holder's.
