@@ -23,6 +23,7 @@
 
 mod axe;
 mod journey;
+mod keyboard;
 mod pages;
 
 use std::net::TcpListener;
