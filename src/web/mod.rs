@@ -5,6 +5,7 @@ mod account;
 mod assets;
 mod check;
 pub mod i18n;
+mod multipart;
 mod portal;
 mod registry;
 mod render;

@@ -1,4 +1,4 @@
-//! `/verify`: anyone pastes a record (JSON credential or vc+jwt) and gets the verdict of
+//! `/verify`: anyone pastes or uploads a record (JSON credential or vc+jwt) and gets the verdict of
 //! `records::verify_platform`, the same checks as `certverify verify-record`.
 
 use actix_web::http::StatusCode;
@@ -16,6 +16,8 @@ use crate::records::verify_platform::{verify_on_platform, Verdict, MAX_RECORD_BY
 struct Page<'a> {
     c: &'a Chrome,
     error: Option<String>,
+    /// The error is about the uploaded file, not the pasted text (the summary links there).
+    error_on_file: bool,
     /// (class, headline, detail) once a record was checked.
     verdict: Option<(&'static str, String, String)>,
 }
@@ -25,6 +27,7 @@ pub async fn form(req: HttpRequest) -> HttpResponse {
     let page = Page {
         c: &c,
         error: None,
+        error_on_file: false,
         verdict: None,
     };
     c.respond(StatusCode::OK, &page)
@@ -51,6 +54,7 @@ pub async fn submit(
         let page = Page {
             c: &c,
             error: Some(c.t(key)),
+            error_on_file: key == "verify-error-no-file" || key == "verify-error-not-text",
             verdict: None,
         };
         c.respond(status, &page)
@@ -59,8 +63,27 @@ pub async fn submit(
     let Ok(body) = read_limited(payload, 3 * MAX_RECORD_BYTES + 1024, "a record").await else {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, "verify-error-too-large");
     };
-    let Ok(form) = serde_urlencoded::from_bytes::<Submitted>(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, "verify-error-empty");
+    // Pasted (a urlencoded form) or uploaded (multipart, the file's own bytes).
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let form = match super::multipart::boundary(content_type) {
+        Some(boundary) => {
+            let mut parts = super::multipart::parse(&body, &boundary);
+            let Some(file) = parts.files.remove("file").filter(|f| !f.bytes.is_empty()) else {
+                return refuse(StatusCode::BAD_REQUEST, "verify-error-no-file");
+            };
+            let Ok(record) = String::from_utf8(file.bytes) else {
+                return refuse(StatusCode::BAD_REQUEST, "verify-error-not-text");
+            };
+            Submitted { record }
+        }
+        None => match serde_urlencoded::from_bytes::<Submitted>(&body) {
+            Ok(form) => form,
+            Err(_) => return refuse(StatusCode::BAD_REQUEST, "verify-error-empty"),
+        },
     };
     if form.record.len() > MAX_RECORD_BYTES {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, "verify-error-too-large");
@@ -88,6 +111,7 @@ pub async fn submit(
     let page = Page {
         c: &c,
         error: None,
+        error_on_file: false,
         verdict: Some(verdict),
     };
     c.respond(StatusCode::OK, &page)

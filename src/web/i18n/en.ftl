@@ -398,3 +398,11 @@ report-forbidden-text = The form was not sent from this site or is out of date, 
 
 # portal: logout
 portal-logout = Log out
+
+# verify: upload
+verify-upload-title = Or upload the record file
+verify-file-label = Record file
+verify-file-hint = The .json or .jwt file you were given; at most 64 KB. Nothing is stored.
+verify-upload-submit = Check the file
+verify-error-no-file = Choose a record file to check.
+verify-error-not-text = This file is not a record: a record is text (JSON or vc+jwt).

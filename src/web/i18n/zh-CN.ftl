@@ -398,3 +398,11 @@ report-forbidden-text = 表单不是从本网站提交的，或已过期，因�
 
 # portal: logout
 portal-logout = 退出登录
+
+# verify: upload
+verify-upload-title = 或上传记录文件
+verify-file-label = 记录文件
+verify-file-hint = 您拿到的 .json 或 .jwt 文件，最大 64 KB。我们不保存任何内容。
+verify-upload-submit = 核验文件
+verify-error-no-file = 请选择要核验的记录文件。
+verify-error-not-text = 此文件不是核验记录：记录是文本（JSON 或 vc+jwt）。

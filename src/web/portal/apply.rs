@@ -13,11 +13,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::apply_pages::{self as pages, Errors};
-use super::multipart;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::requests::holder_ops::{self as requests, EVIDENCE_LIMIT_BYTES};
 use crate::requests::types::CreateRequest;
+use crate::web::multipart;
 use crate::web::render::Chrome;
 use crate::web::session::SignedIn;
 

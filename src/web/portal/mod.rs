@@ -6,7 +6,6 @@
 mod apply;
 mod apply_pages;
 mod home;
-mod multipart;
 mod record;
 mod request;
 

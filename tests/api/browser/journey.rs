@@ -199,9 +199,17 @@ async fn journey(lang: &str) {
     anon.assert_accessible(&format!("check result {lang}"))
         .await;
 
+    // The downloaded file, uploaded as it is; then a tampered copy, pasted.
+    let saved = tempfile::tempdir().unwrap();
+    let path = saved.path().join("record.json");
+    std::fs::write(&path, credential.to_string()).unwrap();
     anon.open(&at("/verify")).await;
-    anon.fill("#record", &credential.to_string()).await;
-    anon.click_and_wait("form[action='/verify'] button[type=submit]")
+    anon.find("#file")
+        .await
+        .send_keys(path.display().to_string())
+        .await
+        .unwrap();
+    anon.click_and_wait("form[enctype='multipart/form-data'] button[type=submit]")
         .await;
     let verdict = anon.find("#verdict").await;
     assert!(
@@ -220,7 +228,7 @@ async fn journey(lang: &str) {
     let mut tampered = credential.clone();
     tampered["credential"]["credentialSubject"]["name"] = "Someone Else".into();
     anon.fill("#record", &tampered.to_string()).await;
-    anon.click_and_wait("form[action='/verify'] button[type=submit]")
+    anon.click_and_wait("form[action='/verify']:not([enctype]) button[type=submit]")
         .await;
     let verdict = anon.find("#verdict").await;
     assert!(

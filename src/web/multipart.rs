@@ -1,4 +1,5 @@
-//! Just enough of `multipart/form-data` (RFC 7578) for the evidence page: text fields and
+//! Just enough of `multipart/form-data` (RFC 7578) for the evidence page and the record
+//! upload of `/verify`: text fields and
 //! one file, from a body already read (and bounded) by the caller. No crate for it: the
 //! form is ours, its parts are few, and a part this cannot read is simply absent.
 
