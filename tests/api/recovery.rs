@@ -80,6 +80,14 @@ async fn a_callback_lost_while_the_server_is_down_is_recovered_by_asking_again()
     let patient = [DISPATCHING, &[("CERTVERIFY_REASK_AFTER_SECONDS", "30")]].concat();
     let _second = ServerProcess::start(&w.app, &patient).await;
     w.wait_for(&id, "confirmed").await;
+    // The platform confirms while answering the callback; the simulator counts it delivered
+    // only once that answer reaches it, a moment later on a busy machine.
+    wait_until(
+        "the simulator sees the callback answered",
+        Duration::from_secs(10),
+        || counts(&w).callbacks_delivered == 1,
+    )
+    .await;
     assert_eq!(
         counts(&w),
         SimCounts {
