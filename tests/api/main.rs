@@ -29,6 +29,7 @@ mod pages_accounts;
 mod pages_accounts_helpers;
 mod pages_accounts_reset;
 mod pages_apply;
+mod pages_escaping;
 mod pages_portal;
 mod pages_report;
 mod pages_verify;
