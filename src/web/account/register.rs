@@ -189,24 +189,14 @@ pub(super) struct EmailTyped {
     pub email: String,
 }
 
-fn resend_page(c: &Chrome, csrf: String, email: String, p: Problems) -> EmailForm<'_> {
-    EmailForm {
-        c,
-        title: c.t("account-resend-title"),
-        lead: c.t("account-resend-lead"),
-        submit: c.t("account-resend-submit"),
-        action: "/account/resend",
-        csrf,
-        email,
-        p,
-    }
-}
+/// The resend form: one address, one answer for any address.
+const RESEND: EmailOnly = EmailOnly {
+    kind: "resend",
+    action: "/account/resend",
+};
 
 pub async fn resend_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let c = Chrome::new(&req);
-    let (csrf, cookie) = anonymous(&req, &state);
-    let page = resend_page(&c, csrf, String::new(), Problems::default());
-    with_cookie(c.respond(StatusCode::OK, &page), cookie)
+    RESEND.form(&req, &state)
 }
 
 /// `holders::email::resend`, as `POST /v1/holders/resend-verification`: one answer for
@@ -216,25 +206,79 @@ pub async fn resend(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let c = Chrome::new(&req);
-    let Some(typed) = read_form::<EmailTyped>(payload).await else {
-        return bad_form(&c);
-    };
-    if !anonymous_allowed(&req, &state, &typed.csrf) {
-        return refused(&req, &state);
-    }
-    let email = typed.email.trim().to_owned();
-    if email.is_empty() {
-        let p = Problems::one("email", c.t("account-error-email-missing"));
-        let page = resend_page(&c, typed.csrf, email, p);
-        return c.respond(StatusCode::BAD_REQUEST, &page);
-    }
-    match email::resend(&req, state.clone(), &email).await {
-        Ok(()) => {
-            let text = c.fill("account-sent-resend", &[("email", &email)]);
-            sent(&c, text, &email, typed.csrf, "/account/resend")
+    let (r, st) = (&req, state.clone());
+    RESEND
+        .submit(r, &state, payload, move |address| async move {
+            email::resend(r, st, &address).await
+        })
+        .await
+}
+
+/// A form of one email address (the resend and the reset request): its words are the
+/// `account-{kind}-…` keys, its answer `account-sent-{kind}`.
+pub(super) struct EmailOnly {
+    pub kind: &'static str,
+    pub action: &'static str,
+}
+
+impl EmailOnly {
+    fn page<'a>(&self, c: &'a Chrome, csrf: String, email: String, p: Problems) -> EmailForm<'a> {
+        let kind = self.kind;
+        EmailForm {
+            c,
+            title: c.t(&format!("account-{kind}-title")),
+            lead: c.t(&format!("account-{kind}-lead")),
+            submit: c.t(&format!("account-{kind}-submit")),
+            action: self.action,
+            csrf,
+            email,
+            p,
         }
-        Err(e) => failure(&c, e),
+    }
+
+    pub fn form(&self, req: &HttpRequest, state: &AppState) -> HttpResponse {
+        let c = Chrome::new(req);
+        let (csrf, cookie) = anonymous(req, state);
+        let page = self.page(&c, csrf, String::new(), Problems::default());
+        with_cookie(c.respond(StatusCode::OK, &page), cookie)
+    }
+
+    /// Reads and checks the form, requires an address, runs `operation` on it, and answers
+    /// the "sent" page (the same for every address).
+    pub async fn submit<F, Fut>(
+        &self,
+        req: &HttpRequest,
+        state: &AppState,
+        payload: web::Payload,
+        operation: F,
+    ) -> HttpResponse
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), crate::error::ApiError>>,
+    {
+        let c = Chrome::new(req);
+        let Some(typed) = read_form::<EmailTyped>(payload).await else {
+            return bad_form(&c);
+        };
+        if !anonymous_allowed(req, state, &typed.csrf) {
+            return refused(req, state);
+        }
+        let address = typed.email.trim().to_owned();
+        if address.is_empty() {
+            let p = Problems::one("email", c.t("account-error-email-missing"));
+            let page = self.page(&c, typed.csrf, address, p);
+            return c.respond(StatusCode::BAD_REQUEST, &page);
+        }
+        match operation(address.clone()).await {
+            Ok(()) => {
+                let text = c.fill(
+                    &format!("account-sent-{}", self.kind),
+                    &[("email", &address)],
+                );
+                sent(&c, text, &address, typed.csrf, self.action)
+            }
+            Err(e) => failure(&c, e),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::super::render::Chrome;
 use super::super::session;
-use super::register::{sent, token_shaped, EmailForm, EmailTyped};
+use super::register::{token_shaped, EmailOnly};
 use super::{
     anonymous, anonymous_allowed, bad_form, failure, read_form, refused, with_cookie, Done,
     Problems,
@@ -15,24 +15,14 @@ use super::{
 use crate::app::AppState;
 use crate::holders::reset;
 
-fn request_page(c: &Chrome, csrf: String, email: String, p: Problems) -> EmailForm<'_> {
-    EmailForm {
-        c,
-        title: c.t("account-reset-title"),
-        lead: c.t("account-reset-lead"),
-        submit: c.t("account-reset-submit"),
-        action: "/account/reset",
-        csrf,
-        email,
-        p,
-    }
-}
+/// Asking for a reset link: one address, the same page for every address.
+const RESET: EmailOnly = EmailOnly {
+    kind: "reset",
+    action: "/account/reset",
+};
 
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let c = Chrome::new(&req);
-    let (csrf, cookie) = anonymous(&req, &state);
-    let page = request_page(&c, csrf, String::new(), Problems::default());
-    with_cookie(c.respond(StatusCode::OK, &page), cookie)
+    RESET.form(&req, &state)
 }
 
 /// `holders::reset::request`: the same page for every address.
@@ -41,26 +31,12 @@ pub async fn submit(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let c = Chrome::new(&req);
-    let Some(typed) = read_form::<EmailTyped>(payload).await else {
-        return bad_form(&c);
-    };
-    if !anonymous_allowed(&req, &state, &typed.csrf) {
-        return refused(&req, &state);
-    }
-    let email = typed.email.trim().to_owned();
-    if email.is_empty() {
-        let p = Problems::one("email", c.t("account-error-email-missing"));
-        let page = request_page(&c, typed.csrf, email, p);
-        return c.respond(StatusCode::BAD_REQUEST, &page);
-    }
-    match reset::request(&req, state.clone(), &email).await {
-        Ok(()) => {
-            let text = c.fill("account-sent-reset", &[("email", &email)]);
-            sent(&c, text, &email, typed.csrf, "/account/reset")
-        }
-        Err(e) => failure(&c, e),
-    }
+    let (r, st) = (&req, state.clone());
+    RESET
+        .submit(r, &state, payload, move |address| async move {
+            reset::request(r, st, &address).await
+        })
+        .await
 }
 
 #[derive(Template)]
