@@ -37,7 +37,7 @@ async fn post_report(it: &Issued, session: &str, csrf: &str, days: &str) -> reqw
 
 /// The text `pdftotext` reads out of a PDF; None (with a note) where poppler-utils is not
 /// installed, a failure under CI, which installs it.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
     std::fs::write(&path, pdf).unwrap();

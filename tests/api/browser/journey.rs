@@ -141,7 +141,8 @@ async fn journey(lang: &str) {
         .unwrap();
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    let text = pdf_text(&pdf.bytes().await.unwrap());
+    let text = crate::pages_report::pdf_text(&pdf.bytes().await.unwrap())
+        .expect("pdftotext (poppler-utils) is installed where browsers are");
     assert!(text.contains("Ana Lima"), "{text}");
     assert!(text.contains(&record_id), "{text}");
 
@@ -252,19 +253,6 @@ async fn page_ok(b: &Browser, label: &str, narrow: bool) {
         let width = b.scroll_width().await;
         assert!(width <= 320, "{label}: {width} px wide at 320 px");
     }
-}
-
-/// The text of a PDF, by poppler's `pdftotext` (installed by `.ci/run`).
-fn pdf_text(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("report.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed where browsers are");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[tokio::test]
