@@ -35,6 +35,12 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether two secrets (CSRF tokens) are equal, compared in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.trim().as_bytes()))
 }

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
 use crate::holders::sessions::{self, Session};
+use crate::holders::tokens::same_secret;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "cv_session";
@@ -126,7 +127,7 @@ fn is_token_byte(b: u8) -> bool {
 /// as every current browser does on a POST) is this site, and its token matches `expected`
 /// (the session's, or the pre-login cookie's). Compared in constant time.
 pub fn form_allowed(req: &HttpRequest, state: &AppState, expected: &str, given: &str) -> bool {
-    origin_allowed(req, state) && !expected.is_empty() && constant_eq(expected, given)
+    origin_allowed(req, state) && !expected.is_empty() && same_secret(expected, given)
 }
 
 /// A form's `Origin` is the public URL's origin or, where no public URL is set (the local
@@ -153,11 +154,6 @@ pub fn origin_allowed(req: &HttpRequest, state: &AppState) -> bool {
     let info = req.connection_info();
     let own = format!("{}://{}", info.scheme(), host);
     origin.eq_ignore_ascii_case(&own)
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Where a page that needs a signed-in holder sends everyone else: the login page, which
@@ -213,8 +209,8 @@ mod tests {
 
     #[test]
     fn tokens_compare_whole() {
-        assert!(constant_eq("abc", "abc"));
-        assert!(!constant_eq("abc", "abd"));
-        assert!(!constant_eq("abc", "ab"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
     }
 }
